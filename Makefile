@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv book test clean
+.PHONY: help venv book book-assignments browser test clean
 
 help:
 	@echo "make book   build the book (site in _build/html)"
@@ -22,8 +22,68 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-test: $(STAMP)
+# ---- the book -------------------------------------------------------------
+# MathJax 3 from the npm registry, served by the site itself (offline).
+MATHJAX_VERSION := 3.2.2
+MATHJAX         := node_modules/mathjax/es5/tex-mml-chtml.js
+# jupyter-cache re-executes a chapter when its code changes, not when the data
+# or the reference module it imports do: empty the cache when those change.
+JB_CACHE        := _build/.jupyter_cache
+CACHE_INPUTS    := $(wildcard factordata/*.py factordata/data/* solutions/*.py) requirements.txt
+
+$(MATHJAX):
+	npm install --no-save --no-package-lock --no-audit --no-fund --prefix . mathjax@$(MATHJAX_VERSION)
+	@test -f $@ && touch $@
+
+_build/.cache-inputs: $(CACHE_INPUTS)
+	rm -rf $(JB_CACHE)
+	@mkdir -p _build && touch $@
+
+# Student versions and worked solutions of the assignments into book/_generated
+# (rerun only when an assignment's source or the nbgrader config changes).
+GENERATED := book/_generated/.exported
+$(GENERATED): $(STAMP) $(wildcard exercises/source/*/*.ipynb exercises/nbgrader_config.py) book/_scripts/export_assignments.py
+	$(BIN)/python book/_scripts/export_assignments.py
+	@touch $@
+
+book-assignments: $(GENERATED)
+
+# Execute the pages missing from the execution cache, in parallel (Jupyter
+# Book 1.x executes one page at a time), so that the Sphinx build finds them
+# all cached; a cell error fails here, with the cell and its traceback.
+# Importing pyplot first builds matplotlib's font cache outside the pages,
+# whose first run would otherwise print a notice to stderr.
+EXECUTED := _build/.executed
+$(EXECUTED): $(STAMP) _build/.cache-inputs $(GENERATED) $(wildcard book/*.md) _toc.yml _config.yml book/_scripts/execute_pages.py
+	@$(BIN)/python -c "import matplotlib.pyplot"
+	$(BIN)/python book/_scripts/execute_pages.py
+	@touch $@
+
+# -W -n --keep-going: any Sphinx warning (a broken reference, stderr output of
+# a cell) fails the build; _config.yml also stops on the first cell error.
+# The site is rebuilt when any file under book/, the configuration, the
+# generated assignments or the executed pages changed; otherwise make skips
+# Sphinx altogether (its start-up alone takes seconds).
+SITE        := _build/html/.built
+BOOK_INPUTS := $(shell find book -type f -not -path 'book/_generated/*' -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*') _config.yml _toc.yml
+$(SITE): $(STAMP) $(MATHJAX) $(EXECUTED) $(BOOK_INPUTS)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@touch $@
+
+book: $(SITE)
+
+# Headless Chromium for tests/test_browser.py (Debian's package, installed
+# when missing and we are root; the tests skip loudly when it is absent).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -q && apt-get install -y -q chromium) \
+		|| echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	fi
+	@test -x $(CHROMIUM) || echo "WARNING: $(CHROMIUM) is missing; browser tests will be skipped"
+
+test: $(STAMP) book browser
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf _build
+	rm -rf _build book/_generated

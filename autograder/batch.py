@@ -1,0 +1,329 @@
+"""``autograder grade ASSIGNMENT``: the whole class, in parallel, resumable.
+
+* Work is split over ``--jobs`` worker processes (default: the number of
+  cores). Each worker grades one submission at a time on a sandboxed kernel
+  (:mod:`autograder.sandbox`) and starts the kernel for its next submission
+  while the current one runs, so kernel start-up and the imports of numpy,
+  pandas and statsmodels overlap with grading.
+* A worker writes its student's results itself, each file atomically, the
+  small result file last: ``autograded/<student>/<assignment>/<assignment>.ipynb``
+  (nbgrader's place, for formgrader), ``feedback/<student>/<assignment>/
+  <assignment>.html`` and ``autograded/<student>/<assignment>/.autograder.json``
+  (scores, messages, flags, the SHA-256 of the submission and a key of the
+  source notebook and limits). A batch killed half-way therefore keeps what
+  it finished; a rerun reuses every result whose submission, source and
+  limits are unchanged (``--force`` regrades all).
+* Only the main process writes the gradebook (nbgrader's ``Gradebook`` API,
+  one writer, so SQLite never sees concurrent writers); formgrader then shows
+  every submission for the written answers.
+* Then ``reports/<assignment>/grades.csv``, ``summary.txt`` (also printed)
+  and ``summary.png`` are made from all result files (:mod:`autograder.report`).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from .collect import atomic_write
+from .course import Course, UserError
+
+RESULT_FILE = ".autograder.json"
+
+# ---- worker side ------------------------------------------------------------
+_W = {}
+
+
+def _worker_init(course_root, name, limits, config):
+    import warnings
+    from multiprocessing import util
+
+    # nbformat warns about repaired cell ids in students' files; the notes
+    # in the result say what matters.
+    warnings.filterwarnings("ignore", module="nbformat")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+    from .spec import load_spec
+
+    zygote = None
+    if config.get("Autograder", {}).get("zygote", True):
+        from .sandbox import PRELOAD
+        from .zygote import Zygote
+
+        # First thing, while this process has no threads and no ZMQ context.
+        zygote = Zygote(PRELOAD + ("autograder.integrity",)).start()
+    course = Course(course_root)
+    _W.update(course=course, name=name, limits=limits, config=config, zygote=zygote,
+              spec=load_spec(course.source_notebook(name), name, config), spare=None)
+    util.Finalize(None, _worker_exit, exitpriority=100)
+
+
+def _worker_exit():
+    spare = _W.get("spare")
+    if spare is not None:
+        spare.shutdown()
+        _W["spare"] = None
+    if _W.get("zygote") is not None:
+        _W["zygote"].stop()
+        _W["zygote"] = None
+
+
+def _new_kernel(folder=None):
+    from .sandbox import SandboxKernel
+
+    return SandboxKernel(_W["limits"], _W["course"].protected_paths(), folder=folder,
+                         zygote=_W.get("zygote")).start()
+
+
+def _grade_one(student: str, path: str | None, note: str | None, prestart: bool) -> dict:
+    """Grade one student's submission in a worker; write and return its result."""
+    from .feedback import render_feedback
+    from .grading import cache_key, grade_notebook, invalid_result
+
+    course, name, spec, limits = _W["course"], _W["name"], _W["spec"], _W["limits"]
+    out_dir = course.autograded_dir / student / name
+    if path is None:
+        result = invalid_result(spec, note or "no notebook submitted", "", cache_key(spec, limits), student)
+        result.status = "missing"
+        nb = None
+    else:
+        raw = Path(path).read_bytes()
+        kernel = _W.get("spare") or _new_kernel()
+        _W["spare"] = None
+        try:
+            if prestart:
+                # Start the next kernel once this one is ready, so the two
+                # start-ups do not compete for the CPU.
+                try:
+                    kernel.wait_ready()
+                except Exception:
+                    pass  # grade_notebook reports it
+                _W["spare"] = _new_kernel()
+            result, nb = grade_notebook(raw, spec, limits, config=_W["config"],
+                                        protected_paths=course.protected_paths(), kernel=kernel,
+                                        new_kernel=_new_kernel, student=student)
+        except Exception as exc:  # a grader bug must not stop the batch
+            kernel.shutdown()
+            result = invalid_result(spec, f"grader error: {type(exc).__name__}: {exc}", "",
+                                    cache_key(spec, limits), student)
+            result.status = "error"
+            nb = None
+        if note:
+            result.notes.insert(0, note)
+            result.flags.insert(0, note)
+    result.student = student
+    fb_path = course.feedback_dir / student / name / f"{name}.html"
+    if nb is not None:
+        import nbformat
+
+        atomic_write(out_dir / f"{name}.ipynb", nbformat.writes(nb).encode("utf-8"))
+        stamp = Path(path).parent / "timestamp.txt"
+        if stamp.is_file():
+            atomic_write(out_dir / "timestamp.txt", stamp.read_bytes())
+    try:
+        if nb is None:
+            import nbformat
+
+            nb = nbformat.v4.new_notebook()
+        atomic_write(fb_path, render_feedback(nb, result, spec).encode("utf-8"))
+    except Exception as exc:
+        result.notes.append(f"feedback not written: {type(exc).__name__}: {exc}")
+    data = result.to_json()
+    atomic_write(out_dir / RESULT_FILE, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+    return data
+
+
+# ---- main side --------------------------------------------------------------
+def find_submissions(course: Course, name: str) -> list[tuple[str, str | None, str | None]]:
+    """(student, notebook path or None, note) for every submitted folder."""
+    out = []
+    if not course.submitted_dir.is_dir():
+        return out
+    for student_dir in sorted(course.submitted_dir.iterdir()):
+        folder = student_dir / name
+        if not folder.is_dir() or student_dir.name.startswith("."):
+            continue
+        expected = folder / f"{name}.ipynb"
+        if expected.is_file():
+            out.append((student_dir.name, str(expected), None))
+            continue
+        others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+        if others:
+            out.append((student_dir.name, str(others[0]),
+                        f"notebook named {others[0].name}, expected {name}.ipynb (graded anyway)"))
+        else:
+            out.append((student_dir.name, None, "no notebook submitted"))
+    return out
+
+
+def _cached(course, name, student, path, key) -> dict | None:
+    import hashlib
+
+    result_path = course.autograded_dir / student / name / RESULT_FILE
+    if not result_path.is_file():
+        return None
+    try:
+        data = json.loads(result_path.read_text("utf-8"))
+    except ValueError:
+        return None
+    sha = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
+    if data.get("sha256") == sha and data.get("key") == key:
+        return data
+    return None
+
+
+def _ensure_gradebook(course: Course, name: str, log) -> None:
+    """Make sure the gradebook knows the assignment (``release`` does that)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .course import ensure_tools_on_path
+
+    ensure_tools_on_path()
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            gb.find_assignment(name)
+            return
+        except MissingEntry:
+            pass
+    from .release import release
+
+    log(f"{name} is not in the gradebook yet: running release first")
+    release(course, [name], log=lambda *a: None)
+
+
+def write_gradebook(gb, name: str, data: dict, spec) -> None:
+    """Store one result in nbgrader's gradebook (main process only)."""
+    import warnings
+
+    student = data["student"]
+    gb.update_or_create_student(student)
+    with warnings.catch_warnings():
+        # nbgrader's own update_or_create_submission triggers SQLAlchemy
+        # autoflush warnings (harmless, also seen with `nbgrader autograde`).
+        warnings.simplefilter("ignore")
+        submission = gb.update_or_create_submission(name, student)
+    nb = gb.find_submission_notebook(name, name, student)
+    by_id = {q["id"]: q for q in data["questions"]}
+    for grade in nb.grades:
+        q = by_id.get(grade.cell.name)
+        if q is None:
+            continue
+        grade.auto_score = q["points"]
+        grade.needs_manual_grade = (grade.manual_score is not None) or q["points"] is None
+    for comment in nb.comments:
+        q = by_id.get(comment.cell.name)
+        comment.auto_comment = "No response." if q is not None and q["message"] == "No response." else None
+    nb.flagged = any(f.startswith("flagged:") for f in data.get("flags", []))
+    gb.db.commit()
+    del submission
+
+
+def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, force=False,
+          progress=True, log=print) -> list[dict]:
+    """Grade every submission of ``name`` (see the module docstring)."""
+    from nbgrader.api import Gradebook
+
+    from .grading import cache_key
+    from .report import write_reports
+    from .spec import spec_for
+
+    limits = course.limits(timeout=timeout, memory_mb=memory_mb)
+    jobs = jobs or course.default_jobs()
+    spec = spec_for(course, name)
+    key = cache_key(spec, limits)
+    submissions = find_submissions(course, name)
+    if not submissions:
+        raise UserError(f"no submissions for {name} in {course.submitted_dir} (run `autograder collect` first)")
+    _ensure_gradebook(course, name, log)
+
+    results: dict[str, dict] = {}
+    todo = []
+    for student, path, note in submissions:
+        cached = None if force else _cached(course, name, student, path, key)
+        if cached is not None:
+            results[student] = cached
+        else:
+            todo.append((student, path, note))
+    if results:
+        log(f"{len(results)} submission(s) unchanged since they were graded (use --force to regrade)")
+
+    started = time.monotonic()
+    if results:
+        with Gradebook(course.db_url, course.course_id) as gb:
+            for data in results.values():
+                write_gradebook(gb, name, data, spec)
+    if todo:
+        _run_pool(course, name, limits, todo, jobs, progress, results, spec)
+    elapsed = time.monotonic() - started
+    ordered = [results[s] for s, _, _ in submissions if s in results]
+    if todo:
+        log(f"graded {len(todo)} submission(s) in {elapsed:.1f} s with {min(jobs, len(todo))} job(s)")
+    write_reports(course, name, spec, ordered, log=log)
+    return ordered
+
+
+def _run_pool(course, name, limits, todo, jobs, progress, results, spec):
+    from nbgrader.api import Gradebook
+    from tqdm import tqdm
+
+    # fork: workers start at once with everything imported. The pool is
+    # created before the gradebook connection and the progress bar's thread,
+    # so no worker inherits either.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    ctx = multiprocessing.get_context(method)
+    jobs = max(1, min(jobs, len(todo)))
+    bar = None
+    gb = None
+    remaining = list(todo)
+    attempts: dict[str, int] = {}
+    try:
+        while remaining:
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                       initargs=(str(course.root), name, limits, course.config))
+            futures = {}
+            for i, (student, path, note) in enumerate(remaining):
+                prestart = i + jobs < len(remaining)
+                futures[pool.submit(_grade_one, student, path, note, prestart)] = (student, path, note)
+            retry = []
+            if bar is None:
+                bar = tqdm(total=len(todo), desc=f"grading {name}", unit="nb", disable=not progress,
+                           file=sys.stderr)
+                gb = Gradebook(course.db_url, course.course_id)
+            try:
+                for future in as_completed(futures):
+                    student, path, note = futures[future]
+                    try:
+                        data = future.result()
+                    except BrokenProcessPool:
+                        attempts[student] = attempts.get(student, 0) + 1
+                        if attempts[student] < 2:
+                            retry.append((student, path, note))
+                            continue
+                        data = _failed(spec, limits, student, "the grading worker crashed")
+                    except Exception as exc:
+                        data = _failed(spec, limits, student, f"grader error: {type(exc).__name__}: {exc}")
+                    results[student] = data
+                    write_gradebook(gb, name, data, spec)
+                    bar.update(1)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+            remaining = retry
+    finally:
+        if bar is not None:
+            bar.close()
+        if gb is not None:
+            gb.close()
+
+
+def _failed(spec, limits, student, reason) -> dict:
+    from .grading import cache_key, invalid_result
+
+    result = invalid_result(spec, reason, "", "", student)  # empty key: always regraded
+    result.status = "error"
+    return result.to_json()

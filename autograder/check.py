@@ -1,0 +1,88 @@
+"""``autograder check NOTEBOOK``: grade one notebook for a learner working alone.
+
+No gradebook, no instructor set-up, no copy of the notebook changed: the
+locked cells and hidden tests come from the course's source notebooks
+(``exercises/source``, shipped with the course), the notebook runs in a
+sandboxed kernel in a temporary folder, and the scores are those ``grade``
+gives (same code path, :func:`autograder.grading.grade_notebook`).
+
+The kernel is started before anything else, so its start-up (numpy, pandas,
+statsmodels) overlaps with reading the notebook and the source.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .course import Course, UserError
+
+
+def check(path, course_dir=None, timeout=None, memory_mb=None):
+    """Grade one notebook; return the :class:`~autograder.grading.Result`.
+
+    Raises
+    ------
+    UserError
+        Missing file, not a notebook, not one of the course's assignments.
+    """
+    from .sandbox import SandboxKernel
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no such notebook: {path}")
+    course = Course(course_dir)
+    limits = course.limits(timeout=timeout, memory_mb=memory_mb)
+    raw = path.read_bytes()
+    from .sanitize import NotANotebook, parse_submission
+
+    try:
+        nb, _ = parse_submission(raw)
+    except NotANotebook as exc:
+        raise UserError(f"{path.name}: {exc}") from None
+    kernel = SandboxKernel(limits, course.protected_paths()).start()
+    try:
+        from .grading import grade_notebook
+        from .spec import find_assignment, spec_for
+
+        name = find_assignment(nb, course, filename=path.name)
+        if name is None:
+            raise UserError(f"{path.name} is not one of this course's assignments "
+                            f"({', '.join(course.assignments())}): no known nbgrader cells")
+        spec = spec_for(course, name)
+    except BaseException:
+        kernel.shutdown()
+        raise
+    result, _ = grade_notebook(raw, spec, limits, config=course.config,
+                               protected_paths=course.protected_paths(), kernel=kernel)
+    if result.status == "error":
+        reason = next((n for n in result.notes if n.startswith("grader error")), "grader error")
+        raise UserError(f"{path.name} could not be graded: {reason}")
+    return result
+
+
+def format_table(result) -> str:
+    """The plain-text table ``check`` prints."""
+    rows = [("question", "points", "max", "status", "message")]
+    for q in result.questions:
+        points = "-" if q["points"] is None else f"{q['points']:g}"
+        rows.append((q["id"], points, f"{q['max_points']:g}", q["status"], q["message"] or ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for r in rows:
+        message = r[4].replace("\n", " ")
+        if len(message) > 200:
+            message = message[:197] + "..."
+        lines.append("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + message)
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
+    auto_max = result.max_score
+    lines.append("")
+    lines.append(f"{result.assignment}: {result.score:g} / {auto_max:g} autograded points"
+                 + (f" ({result.manual_pending:g} more graded by hand)" if result.manual_pending else ""))
+    for flag in result.flags:
+        lines.append(f"note: {flag}")
+    return "\n".join(lines)
+
+
+def to_json(result) -> str:
+    return json.dumps(result.public(), indent=2)

@@ -1,0 +1,179 @@
+"""Checks for the ``hedging`` assignment.
+
+Tracking portfolio beta*f, hedged portfolio r_e - beta*f, their in-sample
+properties, the dollar long-short trade (long $1M of the stock, short
+beta*$1M of the market) and the cash that trade frees. Any bundled ticker;
+daily data over the full sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _data
+from . import alpha_beta as _ab
+from ._core import Mistake, as_number, as_series, compare, percent, verify_integrity
+
+#: Dollars held long in the stock.
+NOTIONAL = 1_000_000
+
+
+def _setup(ticker):
+    verify_integrity()
+    ticker = _data.check_ticker(ticker)
+    return ticker, _data.fit(ticker), f"{ticker}'s daily excess returns"
+
+
+def ticker(value) -> None:
+    """``TICKER`` is one of the bundled stocks."""
+    verify_integrity()
+    _data.check_ticker(value)
+
+
+def beta(value, *, ticker) -> None:
+    """Full-sample daily beta of the stock (as in the alpha-beta assignment)."""
+    _ab.beta(value, ticker=ticker, _forbidden=())
+
+
+def _index_desc():
+    return "the dates of the daily data"
+
+
+def tracking(value, *, ticker) -> None:
+    """Tracking return Series beta * f, decimals per day."""
+    ticker, fit, what = _setup(ticker)
+    f = _data.factor()
+    want = _solutions().tracking_returns(f, fit.beta)
+    got = as_series(value, "tracking", want.index, index_desc=_index_desc())
+    compare(got, want, "tracking", what=what, mistakes=[
+        Mistake("the factor itself (beta = 1): scale it by the stock's beta", f),
+        Mistake("the negative of the tracking portfolio (that is the hedging portfolio)", -want),
+        Mistake("alpha + beta * f (the fitted values); the tracking portfolio holds no alpha", fit.fitted),
+        Mistake(_ab._ABOUT_RAW, lambda: _data.raw_fit(ticker).beta * f),
+    ], checklist="tracking is beta times the market's daily excess return, on every date.")
+
+
+def hedged(value, *, ticker) -> None:
+    """Hedged return Series r_e - beta * f, decimals per day."""
+    ticker, fit, what = _setup(ticker)
+    r, f = _data.excess(ticker), _data.factor()
+    want = _solutions().hedged_returns(r, f, fit.beta)
+    got = as_series(value, "hedged", want.index, index_desc=_index_desc())
+    compare(got, want, "hedged", what=what, mistakes=[
+        Mistake("the wrong sign of the hedge, r_e + beta * f: the hedge sells beta units of the factor", r + fit.beta * f),
+        Mistake("a hedge of one unit of the factor, r_e - f: sell beta units, not one", r - f),
+        Mistake("the residual (r_e - alpha - beta * f): the hedged portfolio keeps its alpha", fit.resid),
+        Mistake(_ab._ABOUT_RAW, lambda: r - _data.raw_fit(ticker).beta * f),
+    ], checklist="hedged is the stock's daily excess return minus beta times the factor's, on every date.")
+
+
+def hedged_mean(value, *, ticker) -> None:
+    """Mean daily hedged return; equals alpha in sample."""
+    ticker, fit, what = _setup(ticker)
+    got = as_number(value, "hedged_mean")
+    r = _data.excess(ticker)
+    compare(got, fit.alpha, "hedged_mean", what=what, mistakes=[
+        Mistake("a hedged return with the wrong sign of the hedge, r_e + beta * f (see question 2)",
+                (r + fit.beta * _data.factor()).mean()),
+        Mistake("an annualized mean; the question asks for the daily mean", fit.alpha * _data.H),
+        Mistake("the mean of the stock's excess return (unhedged)", r.mean()),
+        Mistake("a mean in percent (answers are decimals)", percent(fit.alpha)),
+        Mistake("the mean of the residual, which is zero: the hedged return keeps alpha", 0.0),
+    ], checklist="the daily mean of hedged (which in sample equals the regression's alpha).")
+
+
+def hedged_var(value, *, ticker) -> None:
+    """Daily variance (ddof=1) of the hedged return; equals var_e in sample."""
+    ticker, fit, what = _setup(ticker)
+    got = as_number(value, "hedged_var")
+    h = _data.excess(ticker) - fit.beta * _data.factor()
+    compare(got, fit.var_e, "hedged_var", what=what, mistakes=[
+        Mistake("a hedged return with the wrong sign of the hedge, r_e + beta * f (see question 2)",
+                (_data.excess(ticker) + fit.beta * _data.factor()).var()),
+        Mistake("a variance with ddof=0 (numpy's default); the question asks for ddof=1", h.var(ddof=0)),
+        Mistake("a standard deviation instead of a variance", math.sqrt(fit.var_e)),
+        Mistake("the variance of the unhedged excess return", _data.excess(ticker).var()),
+        Mistake("an annualized variance; the question asks for the daily one", fit.var_e * _data.H),
+    ], checklist="the sample variance (ddof=1) of the daily hedged returns.")
+
+
+def hedged_beta(value, *, ticker) -> None:
+    """Slope of the hedged return regressed on the factor: zero up to rounding."""
+    ticker, fit, _ = _setup(ticker)
+    got = as_number(value, "hedged_beta")
+    if abs(got) <= 1e-8:
+        return
+    message = ("hedged_beta should be the slope of the OLS of hedged on a constant and the factor, "
+               "which is zero up to rounding (below 1e-8 in absolute value).")
+    if math.isclose(got, fit.beta, rel_tol=1e-6):
+        message += " This matches the stock's own beta: regress the hedged return, not r_e."
+    elif math.isclose(got, 1 - fit.beta, rel_tol=1e-6) or math.isclose(got, 2 * fit.beta, rel_tol=1e-6):
+        message += " This matches a hedge with the wrong size or sign: hedged = r_e - beta * f."
+    raise AssertionError(message)
+
+
+def pnl(value, *, ticker) -> None:
+    """Daily excess PnL in dollars of long $1M stock / short beta*$1M market."""
+    ticker, fit, what = _setup(ticker)
+    r, f = _data.excess(ticker), _data.factor()
+    hedged_ = _solutions().hedged_returns(r, f, fit.beta)
+    want = NOTIONAL * hedged_
+    got = as_series(value, "pnl", want.index, index_desc=_index_desc())
+    compare(got, want, "pnl", what=what, mistakes=[
+        Mistake("returns, not dollars: multiply the hedged return by the $1,000,000 notional", hedged_),
+        Mistake("the wrong sign of the hedge (long the market instead of short)", NOTIONAL * (r + fit.beta * f)),
+        Mistake("the unhedged PnL (no short position in the market)", NOTIONAL * r),
+        Mistake("a short of $1M of the market instead of beta x $1M", NOTIONAL * (r - f)),
+    ], checklist="pnl is 1,000,000 x (r_e - beta * f) dollars on every date.")
+
+
+def pnl_annual(value, *, ticker) -> None:
+    """Annualized mean excess PnL in dollars per year: mean(pnl) x 252."""
+    ticker, fit, what = _setup(ticker)
+    got = as_number(value, "pnl_annual")
+    want = NOTIONAL * fit.alpha * _data.H
+    compare(got, want, "pnl_annual", what=what, mistakes=[
+        Mistake("the wrong sign of the hedge (long the market instead of short)",
+                NOTIONAL * (_data.excess(ticker) + fit.beta * _data.factor()).mean() * _data.H),
+        Mistake("annualizing a daily mean with 12 (that is for monthly data); daily data annualizes with 252",
+                NOTIONAL * fit.alpha * 12),
+        Mistake("the daily mean PnL, not annualized", NOTIONAL * fit.alpha),
+        Mistake("returns, not dollars: multiply by the $1,000,000 notional", fit.alpha * _data.H),
+        Mistake("annualizing a mean with sqrt(252): means scale with 252", NOTIONAL * fit.alpha * math.sqrt(_data.H)),
+        Mistake("the total PnL over the whole sample, not the annual mean", NOTIONAL * fit.alpha * fit.nobs),
+        Mistake("the unhedged PnL (no short position in the market)", NOTIONAL * _data.excess(ticker).mean() * _data.H),
+    ], checklist="the mean daily dollar PnL times 252.")
+
+
+def cash_freed(value, *, ticker) -> None:
+    """Net cash the trade frees, in dollars: beta x $1M short proceeds - $1M long."""
+    ticker, fit, what = _setup(ticker)
+    got = as_number(value, "cash_freed")
+    want = (fit.beta - 1) * NOTIONAL
+    compare(got, want, "cash_freed", what=what, mistakes=[
+        Mistake("the wrong sign: cash freed is the short's proceeds (beta x $1M) minus the $1M paid for the stock", -want),
+        Mistake("the short's proceeds alone, without paying for the stock", fit.beta * NOTIONAL),
+        Mistake("a fraction, not dollars: multiply by the $1,000,000 notional", fit.beta - 1),
+    ], checklist="cash_freed = beta x 1,000,000 - 1,000,000 dollars.")
+
+
+def cash_income_annual(value, *, ticker) -> None:
+    """Annual interest on the cash freed: -(1 - beta) x mean daily rf x 252 x $1M."""
+    ticker, fit, what = _setup(ticker)
+    got = as_number(value, "cash_income_annual")
+    rf = _data.risk_free().mean()
+    want = -(1 - fit.beta) * rf * _data.H * NOTIONAL
+    compare(got, want, "cash_income_annual", what=f"{ticker}'s beta and the daily risk-free rate", mistakes=[
+        Mistake("the wrong sign: -(1 - beta) x rf is what the freed cash earns (positive when beta > 1)", -want),
+        Mistake("annualizing the daily rate with 12; daily data annualizes with 252", -(1 - fit.beta) * rf * 12 * NOTIONAL),
+        Mistake("a daily figure, not annualized", -(1 - fit.beta) * rf * NOTIONAL),
+        Mistake("a rate, not dollars: multiply by the $1,000,000 notional", -(1 - fit.beta) * rf * _data.H),
+        Mistake("interest on the whole short (beta x $1M) instead of on the net cash freed", fit.beta * rf * _data.H * NOTIONAL),
+        Mistake("a result in percent of a dollar amount (answers are dollars, rates are decimals)", percent(want)),
+    ], checklist="multiply the cash freed by the average daily risk-free rate over the sample and by 252.")
+
+
+def _solutions():
+    from ._core import solutions_module
+
+    return solutions_module()

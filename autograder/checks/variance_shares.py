@@ -1,0 +1,226 @@
+"""Checks for the ``variance-shares`` assignment.
+
+Variance decomposition Var(r_e) = beta^2 Var(f) + Var(eps) of the student's
+``TICKER`` on daily data, the factor risk share, the hedge per unit of the
+stock that brings the share down to ``VBAR``, and the same figures in two
+fixed periods, a calm one and a crisis.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import pandas as pd
+
+from . import _data
+from ._core import Mistake, as_frame, as_number, as_series, compare, percent, solutions_module, verify_integrity
+
+#: Limit on the factor risk share.
+VBAR = 0.1
+#: The two periods compared: label -> (first year, last year), both included.
+PERIODS = {"2005-2006": ("2005", "2006"), "2008-2009": ("2008", "2009")}
+PERIOD_COLUMNS = ("beta", "var_f", "var_e", "factor_share")
+_PERIOD_INDEX = pd.Index(list(PERIODS))
+_PERIOD_DESC = "the period labels '2005-2006' and '2008-2009'"
+
+
+def _setup(ticker):
+    verify_integrity()
+    ticker = _data.check_ticker(ticker)
+    return ticker, _ref(ticker), f"{ticker}'s daily excess returns"
+
+
+def ticker(value) -> None:
+    """``TICKER`` is one of the bundled stocks."""
+    verify_integrity()
+    _data.check_ticker(value)
+
+
+def _share(beta, var_f, var_e):
+    return beta**2 * var_f / (beta**2 * var_f + var_e)
+
+
+@functools.lru_cache(maxsize=32)
+def _ref(ticker: str) -> dict:
+    sol = solutions_module()
+    fit = _data.fit(ticker)
+    dec = sol.variance_decomposition(fit.beta, fit.var_f, fit.var_e)
+    hedge = sol.hedge_for_risk_share(VBAR, fit.beta, fit.var_f, fit.var_e)
+    rows, full_rows, ddof0_rows = {}, {}, {}
+    for label, (start, end) in PERIODS.items():
+        pf = _data.fit(ticker, start, end)
+        rows[label] = {"beta": pf.beta, "var_f": pf.var_f, "var_e": pf.var_e,
+                       "factor_share": sol.variance_decomposition(pf.beta, pf.var_f, pf.var_e).factor_share}
+        # Mistake: keeping the full-sample beta inside each period.
+        r, f = _data.excess(ticker, start, end), _data.factor(start, end)
+        e = r - fit.beta * f
+        full_rows[label] = {"beta": fit.beta, "var_f": f.var(), "var_e": e.var(),
+                            "factor_share": _share(fit.beta, f.var(), e.var())}
+        n = pf.nobs
+        ddof0_rows[label] = {"beta": pf.beta, "var_f": pf.var_f * (n - 1) / n, "var_e": pf.var_e * (n - 1) / n,
+                             "factor_share": rows[label]["factor_share"]}
+    table = pd.DataFrame.from_dict(rows, orient="index").loc[_PERIOD_INDEX, list(PERIOD_COLUMNS)]
+    hedges = pd.Series({label: sol.hedge_for_risk_share(VBAR, row["beta"], row["var_f"], row["var_e"])
+                        for label, row in rows.items()}).loc[_PERIOD_INDEX]
+    return {
+        "fit": fit, "dec": dec, "hedge": hedge, "table": table, "hedges": hedges,
+        "table_full_beta": pd.DataFrame.from_dict(full_rows, orient="index").loc[_PERIOD_INDEX, list(PERIOD_COLUMNS)],
+        "table_ddof0": pd.DataFrame.from_dict(ddof0_rows, orient="index").loc[_PERIOD_INDEX, list(PERIOD_COLUMNS)],
+    }
+
+
+def _ddof0(value, n):
+    return value * (n - 1) / n
+
+
+def var_factor(value, *, ticker) -> None:
+    """Factor part of the daily variance, beta^2 Var(f) (ddof=1), decimals squared."""
+    ticker, ref, what = _setup(ticker)
+    got = as_number(value, "var_factor")
+    fit = ref["fit"]
+    compare(got, ref["dec"].factor, "var_factor", what=what, mistakes=[
+        Mistake("beta x Var(f): the factor variance is beta squared times Var(f)", fit.beta * fit.var_f),
+        Mistake("beta x std(f), a volatility, not a variance", abs(fit.beta) * math.sqrt(fit.var_f)),
+        Mistake("a variance with ddof=0 (numpy's default); the question asks for ddof=1", _ddof0(ref["dec"].factor, fit.nobs)),
+        Mistake("an annualized variance; the question asks for the daily one", ref["dec"].factor * _data.H),
+        Mistake("the factor's own variance Var(f), without beta squared", fit.var_f),
+    ], checklist="var_factor = beta**2 x Var(f), with the sample variance (ddof=1) of the daily factor.")
+
+
+def var_idio(value, *, ticker) -> None:
+    """Idiosyncratic part, Var(eps) (ddof=1), decimals squared per day."""
+    ticker, ref, what = _setup(ticker)
+    got = as_number(value, "var_idio")
+    fit = ref["fit"]
+    n = fit.nobs
+    compare(got, fit.var_e, "var_idio", what=what, mistakes=[
+        Mistake("a variance with ddof=0 (numpy's default); the question asks for ddof=1", _ddof0(fit.var_e, n)),
+        Mistake("a variance with ddof=2 (statsmodels' mse_resid or scale); the question asks for ddof=1",
+                fit.var_e * (n - 1) / (n - 2)),
+        Mistake("a volatility (std) instead of a variance", math.sqrt(fit.var_e)),
+        Mistake("the total variance of the excess return, not the residual's", ref["dec"].total),
+        Mistake("an annualized variance; the question asks for the daily one", fit.var_e * _data.H),
+    ], checklist="var_idio is the sample variance (ddof=1) of the regression residuals.")
+
+
+def var_total(value, *, ticker) -> None:
+    """Total daily variance Var(r_e) (ddof=1) = var_factor + var_idio."""
+    ticker, ref, what = _setup(ticker)
+    got = as_number(value, "var_total")
+    total = ref["dec"].total
+    compare(got, total, "var_total", what=what, mistakes=[
+        Mistake("a variance with ddof=0 (numpy's default); the question asks for ddof=1", _ddof0(total, ref["fit"].nobs)),
+        Mistake("a volatility (std) instead of a variance", math.sqrt(total)),
+        Mistake("an annualized variance; the question asks for the daily one", total * _data.H),
+        Mistake("beta x Var(f) + Var(eps): beta must be squared", ref["fit"].beta * ref["fit"].var_f + ref["fit"].var_e),
+    ], checklist="var_total is the sample variance (ddof=1) of the daily excess return; it equals var_factor + var_idio.")
+
+
+def factor_share(value, *, ticker) -> None:
+    """Factor risk share beta^2 Var(f) / Var(r_e): a decimal between 0 and 1."""
+    ticker, ref, what = _setup(ticker)
+    got = as_number(value, "factor_share")
+    fit = ref["fit"]
+    m = solutions_module().mistakes
+    share = ref["dec"].factor_share
+    compare(got, share, "factor_share", what=what, mistakes=[
+        Mistake("a share in percent (answers are decimals)", percent(share)),
+        Mistake("a share of volatilities, |beta| std(f) / std(r_e): shares are of variances", m.factor_share_of_vols(fit.beta, fit.var_f, fit.var_e)),
+        Mistake("the idiosyncratic share, 1 - factor share", 1 - share),
+        Mistake("beta x Var(f) / Var(r_e): beta must be squared", fit.beta * fit.var_f / ref["dec"].total),
+    ], checklist="factor_share = var_factor / var_total.")
+
+
+def hedge(value, *, ticker) -> None:
+    """Factor position per unit of the stock that brings the share down to VBAR."""
+    ticker, ref, what = _setup(ticker)
+    got = as_number(value, "hedge")
+    fit = ref["fit"]
+    m = solutions_module().mistakes
+    args = (VBAR, fit.beta, fit.var_f, fit.var_e)
+    compare(got, ref["hedge"], "hedge", what=f"{what} and the limit VBAR", mistakes=[
+        Mistake("the right size with the wrong sign: a hedge of a long, positive-beta stock sells the factor (negative)",
+                m.hedge_sign_flipped(*args)),
+        Mistake("a full hedge, -beta: it meets the limit but sells more of the factor than needed", m.hedge_full_beta(*args)),
+        Mistake("a formula without the square root: |beta + hedge| = sqrt(VBAR var_e / ((1 - VBAR) var_f))", m.hedge_without_sqrt(*args)),
+        Mistake("a formula without the (1 - VBAR) factor in the denominator",
+                math.sqrt(VBAR * fit.var_e / fit.var_f) - fit.beta),
+        Mistake("the target beta itself, not the hedge: the hedge is target beta minus beta",
+                math.sqrt(VBAR * fit.var_e / ((1 - VBAR) * fit.var_f))),
+    ], checklist="the share of 1 stock plus `hedge` units of the factor is (beta + hedge)**2 var_f / ((beta + hedge)**2 var_f + var_e); solve share = VBAR for the smallest short.")
+
+
+def hedged_share(value, *, ticker) -> None:
+    """Factor share of the position 1 stock + ``hedge`` factor: VBAR."""
+    ticker, ref, what = _setup(ticker)
+    got = as_number(value, "hedged_share")
+    fit = ref["fit"]
+    want = _share(fit.beta + ref["hedge"], fit.var_f, fit.var_e)
+    compare(got, want, "hedged_share", what=f"{what} and the limit VBAR", mistakes=[
+        Mistake("a share in percent (answers are decimals)", percent(want)),
+        Mistake("the share before hedging", ref["dec"].factor_share),
+        Mistake("a hedge with the wrong sign (see the hedge question)",
+                _share(fit.beta - ref["hedge"], fit.var_f, fit.var_e)),
+        Mistake("a hedge without the square root (see the hedge question)",
+                lambda: _share(fit.beta + solutions_module().mistakes.hedge_without_sqrt(VBAR, fit.beta, fit.var_f, fit.var_e),
+                               fit.var_f, fit.var_e)),
+    ], checklist="recompute the share with the position's beta, beta + hedge.")
+
+
+_TABLE_CHECKLIST = {
+    "beta": "each period's beta comes from its own regression on that period's daily data.",
+    "var_f": "the sample variance (ddof=1) of the daily factor within each period.",
+    "var_e": "the sample variance (ddof=1) of each period's own regression residuals.",
+    "factor_share": "beta**2 var_f / (beta**2 var_f + var_e) within each period.",
+}
+
+
+def period_table(value, *, ticker) -> None:
+    """DataFrame: rows '2005-2006', '2008-2009'; columns beta, var_f, var_e, factor_share."""
+    ticker, ref, what = _setup(ticker)
+    got = as_frame(value, "period_table", _PERIOD_INDEX, PERIOD_COLUMNS, index_desc=_PERIOD_DESC,
+                   extra_columns_ok=True)
+    table = ref["table"]
+    for col in PERIOD_COLUMNS:
+        mistakes = [
+            Mistake("the full-sample beta used in each period: re-estimate beta on each period's data",
+                    ref["table_full_beta"][col]),
+        ]
+        if col in ("var_f", "var_e"):
+            mistakes += [
+                Mistake("a variance with ddof=0 (numpy's default); the question asks for ddof=1", ref["table_ddof0"][col]),
+                Mistake("a volatility (std) instead of a variance", table[col] ** 0.5),
+                Mistake("an annualized variance; the question asks for daily figures", table[col] * _data.H),
+            ]
+        if col == "factor_share":
+            mistakes += [Mistake("a share in percent (answers are decimals)", percent(table[col]))]
+        if col == "beta":
+            mistakes = [Mistake(_ab_raw(), _raw_betas(ticker))] + mistakes
+        compare(got[col], table[col], f"period_table['{col}']", what=f"{what} within each period",
+                mistakes=mistakes, checklist=_TABLE_CHECKLIST[col])
+
+
+def _ab_raw():
+    return "a regression on raw returns instead of excess returns"
+
+
+def _raw_betas(ticker):
+    return pd.Series({label: _data.raw_fit(ticker, start, end).beta for label, (start, end) in PERIODS.items()}).loc[_PERIOD_INDEX]
+
+
+def period_hedges(value, *, ticker) -> None:
+    """Series indexed by period label: the hedge per unit meeting VBAR in each period."""
+    ticker, ref, what = _setup(ticker)
+    got = as_series(value, "period_hedges", _PERIOD_INDEX, index_desc=_PERIOD_DESC)
+    m = solutions_module().mistakes
+    t = ref["table"]
+    per = lambda fn: pd.Series([fn(VBAR, t.loc[p, "beta"], t.loc[p, "var_f"], t.loc[p, "var_e"]) for p in _PERIOD_INDEX],
+                               index=_PERIOD_INDEX)
+    compare(got, ref["hedges"], "period_hedges", what=f"{what} within each period and the limit VBAR", mistakes=[
+        Mistake("the right size with the wrong sign: the hedge sells the factor (negative)", per(m.hedge_sign_flipped)),
+        Mistake("a full hedge, -beta, in each period", per(m.hedge_full_beta)),
+        Mistake("a formula without the square root", per(m.hedge_without_sqrt)),
+        Mistake("the full-sample hedge in both periods: use each period's own beta, var_f and var_e",
+                pd.Series(ref["hedge"], index=_PERIOD_INDEX)),
+    ], checklist="apply the hedge formula with each period's own beta, var_f and var_e.")

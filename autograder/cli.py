@@ -1,0 +1,114 @@
+"""The ``autograder`` command (also ``python -m autograder``).
+
+::
+
+    autograder release [ASSIGNMENT ...]            student versions (nbgrader)
+    autograder check NOTEBOOK [--json]             grade one notebook, alone
+    autograder collect ASSIGNMENT DIR              import downloaded submissions
+    autograder grade ASSIGNMENT [--jobs N] [--timeout S] [--memory-mb M] [--force]
+
+Every command takes ``--course DIR`` (default: the repository's
+``exercises/``). Errors in what the user asked for (unknown assignment,
+missing course directory, not a notebook) print one line and exit with
+status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .course import UserError
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Release, check, collect and grade the course's nbgrader assignments.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--course", metavar="DIR", default=None,
+                       help="course directory (default: the repository's exercises/)")
+        return p
+
+    p = add("release", "generate the student versions with nbgrader (all assignments by default)")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+
+    p = add("check", "grade one notebook against the full tests (no gradebook needed)")
+    p.add_argument("notebook", metavar="NOTEBOOK")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--timeout", type=_positive_int, metavar="S", help="seconds per cell")
+    p.add_argument("--memory-mb", type=_positive_int, metavar="M", help="memory cap of the kernel")
+
+    p = add("collect", "import downloaded submissions into submitted/<student>/<assignment>/")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("directory", metavar="DIR")
+
+    p = add("grade", "autograde every submission of an assignment, in parallel")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="parallel kernels (default: cores)")
+    p.add_argument("--timeout", type=_positive_int, metavar="S", help="seconds per cell")
+    p.add_argument("--memory-mb", type=_positive_int, metavar="M", help="memory cap per kernel")
+    p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def run(args) -> int:
+    from .course import Course
+
+    if args.command == "release":
+        from .release import release
+
+        release(Course(args.course), args.assignments)
+        return 0
+    if args.command == "check":
+        from .check import check, format_table, to_json
+
+        result = check(args.notebook, args.course, timeout=args.timeout, memory_mb=args.memory_mb)
+        print(to_json(result) if args.json else format_table(result))
+        return 0
+    if args.command == "collect":
+        from .collect import collect
+
+        course = Course(args.course)
+        collect(course, course.check_assignment(args.assignment), args.directory)
+        return 0
+    if args.command == "grade":
+        from .batch import grade
+
+        course = Course(args.course)
+        grade(course, course.check_assignment(args.assignment), jobs=args.jobs, timeout=args.timeout,
+              memory_mb=args.memory_mb, force=args.force, progress=not args.no_progress)
+        return 0
+    raise UserError(f"unknown command {args.command!r}")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("autograder: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

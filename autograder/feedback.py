@@ -1,0 +1,138 @@
+"""Feedback HTML that teaches and keeps the hidden tests secret.
+
+nbgrader's feedback shows the autograded notebook as it is, hidden tests
+included (nbgrader issues #917 and #1363), and IPython tracebacks quote the
+failing test's source. :class:`HideTests` fixes both; it is a regular
+nbgrader preprocessor, listed in ``exercises/nbgrader_config.py`` under
+``GenerateFeedback.preprocessors``, so the stock ``nbgrader
+generate_feedback`` is safe too. :func:`render_feedback` renders with
+nbgrader's own feedback template (the same exporter settings as
+``GenerateFeedback``), scores taken from the autograder's result instead of
+the gradebook, and a summary cell on top with each question's message and
+the notebook's flags.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+
+class HideTests(NbGraderPreprocessor):
+    """Remove hidden-test regions and reduce test-cell errors to their message.
+
+    For every locked cell: the ``### BEGIN HIDDEN TESTS`` ...
+    ``### END HIDDEN TESTS`` region is removed from the source (as nbgrader's
+    ``ClearHiddenTests`` does), output lines that repeat hidden source are
+    dropped, and error tracebacks become ``ename: evalue``.
+    """
+
+    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end_test_delimeter = Unicode("END HIDDEN TESTS").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        test_cell = (utils.is_locked(cell) or utils.is_grade(cell)) and not utils.is_solution(cell)
+        if not test_cell and self.begin_test_delimeter not in cell.source:
+            return cell, resources
+        kept, hidden, inside = [], set(), False
+        for line in cell.source.split("\n"):
+            if self.begin_test_delimeter in line:
+                inside = True
+            elif self.end_test_delimeter in line:
+                inside = False
+            elif inside:
+                if line.strip():
+                    hidden.add(line.strip())
+            else:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+        # ClearHiddenTests leaves the checksum stale; keep it consistent.
+        if "nbgrader" in cell.metadata and cell.metadata.nbgrader.get("grade_id"):
+            cell.metadata.nbgrader["checksum"] = utils.compute_checksum(cell)
+
+        def scrub(text):
+            return "\n".join(ln for ln in str(text).split("\n") if ln.strip() not in hidden)
+
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["evalue"] = scrub(out.get("evalue", ""))
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out['evalue']}"]
+            elif out.get("output_type") == "stream":
+                out["text"] = scrub(out.get("text", ""))
+            elif "data" in out:
+                for mime, value in list(out["data"].items()):
+                    if isinstance(value, str) and mime.startswith("text/"):
+                        out["data"][mime] = scrub(value)
+        return cell, resources
+
+
+_exporter = None
+
+
+def _html_exporter():
+    """nbconvert's HTMLExporter configured as nbgrader's GenerateFeedback does."""
+    global _exporter
+    if _exporter is None:
+        import nbgrader
+        from nbconvert.exporters import HTMLExporter
+        from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+        from traitlets.config import Config
+
+        base = os.path.dirname(nbgrader.__file__)
+        c = Config()
+        c.HTMLExporter.template_name = "feedback"
+        c.HTMLExporter.extra_template_basedirs = [
+            os.path.join(base, "server_extensions", "formgrader", "templates")]
+        c.HTMLExporter.extra_template_paths = [os.path.join(
+            base, "server_extensions", "formgrader", "static", "node_modules", "bootstrap", "dist", "css")]
+        c.Exporter.default_preprocessors = []
+        _exporter = HTMLExporter(config=c)
+        _exporter.register_preprocessor(CSSHTMLHeaderPreprocessor(config=c), enabled=True)
+    return _exporter
+
+
+def summary_markdown(result) -> str:
+    """A markdown summary of the result: questions, messages, flags."""
+    lines = ["## Autograder summary", "",
+             f"Autograded score: **{result.score:g} / {result.max_score:g}**"
+             + (f" (plus {result.manual_pending:g} points graded by hand)" if result.manual_pending else ""),
+             "", "| question | points | status | message |", "|---|---|---|---|"]
+    for q in result.questions:
+        points = "pending" if q["points"] is None else f"{q['points']:g} / {q['max_points']:g}"
+        message = html.escape(q["message"] or "").replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {q['id']} | {points} | {q['status']} | {message} |")
+    if result.flags:
+        lines += ["", "**Notes and flags:**", ""] + [f"- {html.escape(f)}" for f in result.flags]
+    return "\n".join(lines)
+
+
+def render_feedback(nb: NotebookNode, result, spec) -> str:
+    """HTML feedback for one autograded notebook (a deep copy is modified)."""
+    import copy
+
+    from nbformat.v4 import new_markdown_cell
+
+    nb = copy.deepcopy(nb)
+    scores = {q["id"]: q for q in result.questions}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if (utils.is_grade(cell) or utils.is_task(cell)) and meta.get("grade_id") in scores:
+            q = scores[meta["grade_id"]]
+            meta["score"] = q["points"]
+            meta["points"] = q["max_points"]
+        if utils.is_solution(cell) or utils.is_task(cell):
+            meta.setdefault("comment", None)
+    nb, _ = HideTests()(nb, {})
+    if spec.hidden_lines:  # a student cell may hold a copy of a test (duplicated cell)
+        for cell in nb.cells:
+            cell.source = "\n".join(ln for ln in cell.source.split("\n") if ln.strip() not in spec.hidden_lines)
+    nb.cells.insert(0, new_markdown_cell(summary_markdown(result)))
+    resources = {"nbgrader": {"notebook": spec.name, "assignment": spec.name, "student": result.student,
+                              "score": result.score, "max_score": spec.max_score, "late_penalty": 0}}
+    body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
+    return body

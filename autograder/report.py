@@ -1,0 +1,110 @@
+"""``reports/<assignment>/``: grades.csv, summary.txt and summary.png.
+
+``grades.csv`` has one row per student, sorted by student id, with the
+columns ``student``, one per graded cell (its grade_id, in notebook order;
+empty while a written answer awaits the instructor), ``autograded_score``,
+``autograded_max``, ``manual_pending`` (points still to be graded by hand),
+``status`` (``ok``, ``timeout``, ``kernel-died``, ``invalid``, ``missing``,
+``error``) and ``flags`` (semicolon-separated: tampering flags start with
+``flagged:``, the rest are notes such as restored cells). It depends only on
+the submissions, so regrading gives the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+
+from .collect import atomic_write
+
+
+def _num(x) -> str:
+    return "" if x is None else f"{float(x):g}"
+
+
+def grades_csv(spec, results) -> str:
+    ids = [n for n in spec.order if n in spec.grade_cells]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", *ids, "autograded_score", "autograded_max", "manual_pending", "status", "flags"])
+    for data in sorted(results, key=lambda d: d["student"]):
+        by_id = {q["id"]: q for q in data["questions"]}
+        writer.writerow([data["student"], *[_num(by_id.get(i, {}).get("points")) for i in ids],
+                         _num(data["score"]), _num(data["max_score"]), _num(data.get("manual_pending", 0)),
+                         data["status"], "; ".join(f.replace(";", ",") for f in data.get("flags", []))])
+    return buf.getvalue()
+
+
+def summary_text(spec, results) -> str:
+    n = len(results)
+    auto = [i for i in spec.autograded_ids]
+    max_auto = sum(spec.grade_cells[i].max_score for i in auto)
+    scores = [d["score"] for d in results]
+    lines = [f"{spec.name}: {n} submission(s)"]
+    counts = Counter(d["status"] for d in results)
+    lines.append("status: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if scores:
+        lines.append(f"autograded score (of {max_auto:g}): mean {statistics.mean(scores):.2f}, "
+                     f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
+    flagged = sum(any(f.startswith("flagged:") for f in d.get("flags", [])) for d in results)
+    lines.append(f"flagged for tampering: {flagged}")
+    lines.append("")
+    width = max([len("question")] + [len(i) for i in spec.grade_cells])
+    lines.append(f"{'question'.ljust(width)}  {'max':>4}  {'pass rate':>15}  {'mean':>6}")
+    for name in spec.order:
+        if name not in spec.grade_cells:
+            continue
+        qs = [q for d in results for q in d["questions"] if q["id"] == name]
+        mx = spec.grade_cells[name].max_score
+        if name in auto:
+            passed = sum(q["status"] == "passed" for q in qs)
+            rate = f"{100 * passed / n:5.1f}% ({passed}/{n})" if n else "-"
+            mean = statistics.mean(q["points"] or 0 for q in qs) if qs else 0
+            lines.append(f"{name.ljust(width)}  {mx:>4g}  {rate:>15}  {mean:>6.2f}")
+        else:
+            pending = sum(q["status"] == "manual" for q in qs)
+            lines.append(f"{name.ljust(width)}  {mx:>4g}  {'graded by hand':>15}  ({pending} pending)")
+    return "\n".join(lines) + "\n"
+
+
+def summary_png(spec, results, path) -> None:
+    """Pass rate per autograded question and the score distribution."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    auto = spec.autograded_ids
+    n = max(len(results), 1)
+    rates = [100 * sum(q["status"] == "passed" for d in results for q in d["questions"] if q["id"] == i) / n
+             for i in auto]
+    scores = [d["score"] for d in results]
+    max_auto = sum(spec.grade_cells[i].max_score for i in auto)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.bar(range(len(auto)), rates, color="#4c72b0")
+    ax1.set_xticks(range(len(auto)), auto, rotation=30, ha="right")
+    ax1.set_ylim(0, 100)
+    ax1.set_ylabel("students passing (%)")
+    ax1.set_title(f"{spec.name}: pass rate per question")
+    bins = max(1, min(20, int(max_auto) + 1))
+    ax2.hist(scores, bins=bins, range=(0, max_auto if max_auto else 1), color="#55a868", edgecolor="white")
+    ax2.set_xlabel(f"autograded score (of {max_auto:g})")
+    ax2.set_ylabel("students")
+    ax2.set_title(f"score distribution (n = {len(results)})")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(path, buf.getvalue())
+
+
+def write_reports(course, name, spec, results, log=print) -> None:
+    out = course.reports_dir / name
+    atomic_write(out / "grades.csv", grades_csv(spec, results).encode("utf-8"))
+    text = summary_text(spec, results)
+    atomic_write(out / "summary.txt", text.encode("utf-8"))
+    summary_png(spec, results, out / "summary.png")
+    log(text.rstrip())
+    log(f"reports: {out / 'grades.csv'}, {out / 'summary.txt'}, {out / 'summary.png'}")

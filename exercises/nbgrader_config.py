@@ -1,0 +1,53 @@
+# nbgrader configuration of the course "Introduction to Factor Models".
+#
+# This directory is a standard nbgrader course directory: the stock commands
+# work here unchanged (run them from this folder):
+#     nbgrader generate_assignment alpha-beta   # -> release/alpha-beta/
+#     nbgrader autograde alpha-beta             # submitted/ -> autograded/
+#     nbgrader generate_feedback alpha-beta     # -> feedback/
+#     nbgrader formgrader                       # grade the written answers
+# The `autograder` command (see the README) does the same things in parallel,
+# sandboxed and with tamper checks, and reads the limits below.
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "factor-models"
+c.CourseDirectory.root = "."  # paths are relative to this folder
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# What students see where a solution was removed.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# An honest student must not lose points because a test cell went missing
+# from their notebook (deleted, or its metadata stripped by another editor):
+# nbgrader adds the source's test cells back.
+c.OverwriteCells.add_missing_cells = True
+
+# Execution limits. The autograder reads these too; flags override them.
+c.Execute.timeout = 30           # seconds per cell
+c.Execute.interrupt_on_timeout = True
+c.LimitOutput.max_lines = 1000   # output lines kept per cell
+c.LimitOutput.max_traceback = 100
+
+# Limits only the `autograder` command applies (nbgrader ignores them):
+c.Autograder.memory_mb = 2048    # address-space cap per submission's kernel
+c.Autograder.max_output_mb = 2   # output kept per cell while it runs
+c.Autograder.max_restarts = 3    # kernel restarts per submission (timeouts, crashes)
+# c.Autograder.jobs = 2          # parallel kernels (default: number of cores)
+
+# Feedback keeps the hidden tests secret (nbgrader shows them by default,
+# nbgrader issues #917 and #1363): hidden-test regions are removed and
+# test-cell errors are reduced to their message before the HTML is made,
+# also when the stock `nbgrader generate_feedback` is used.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.feedback.HideTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
