@@ -31,12 +31,14 @@ PR_SET_KEEPCAPS = 8
 PR_SET_NO_NEW_PRIVS = 38
 
 
-def _drop_privileges(uid, gid):
+def _drop_privileges(uid, gid, read_capability=True):
     """Become ``uid``/``gid``, keeping only the capability to read files.
 
     The interpreter and the course packages may live where other users cannot
-    read (a Python under ``/root``); ``CAP_DAC_READ_SEARCH`` lets the kernel
-    read them while it can write nowhere but its own folder. Reading the
+    read (a Python under ``/root``); then (``read_capability``) the kernel
+    keeps ``CAP_DAC_READ_SEARCH``, which lets it read them while it can write
+    nowhere but its own folder (it can also read other files of the machine:
+    install Python where all users can read it to avoid that). Reading the
     course's private files is caught by the audit hook of
     ``autograder.integrity``. ``no_new_privs`` stops setuid programs from
     giving root back.
@@ -59,10 +61,31 @@ def _drop_privileges(uid, gid):
     os.setuid(uid)
     header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (Data * 2)()
-    data[0].effective = data[0].permitted = 1 << CAP_DAC_READ_SEARCH
+    data[0].effective = data[0].permitted = (1 << CAP_DAC_READ_SEARCH) if read_capability else 0
     if libc.capset(ctypes.byref(header), data) != 0:
         raise OSError(ctypes.get_errno(), "capset failed")
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def exit_with_parent(interval=0.5):
+    """Exit as soon as this process's parent dies (a daemon thread).
+
+    Kernels run in their own session, so killing the grader's process group
+    does not reach them; this makes them follow the grader instead of running
+    student code on as orphans.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def main(argv):
@@ -79,7 +102,8 @@ def main(argv):
         for path in settings.get("chown", []):
             os.chown(path, uid, gid)
         _limit(resource.RLIMIT_NPROC, settings.get("nproc"))
-        _drop_privileges(uid, gid)
+        _drop_privileges(uid, gid, settings.get("read_capability", True))
+    exit_with_parent()
     sys.argv = ["ipykernel_launcher"] + argv[2:]
     from ipykernel.kernelapp import launch_new_instance
 

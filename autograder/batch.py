@@ -58,10 +58,22 @@ def _worker_init(course_root, name, limits, config):
 
         # First thing, while this process has no threads and no ZMQ context.
         zygote = Zygote(PRELOAD + ("autograder.integrity",)).start()
+    _exit_with_parent()
     course = Course(course_root)
     _W.update(course=course, name=name, limits=limits, config=config, zygote=zygote,
               spec=load_spec(course.source_notebook(name), name, config), spare=None)
     util.Finalize(None, _worker_exit, exitpriority=100)
+
+
+def _exit_with_parent():
+    """A worker whose grader died stops (and its zygote and kernels with it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_autograder_launcher", Path(__file__).with_name("_launcher.py"))
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    launcher.exit_with_parent()
 
 
 def _worker_exit():

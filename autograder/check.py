@@ -34,14 +34,15 @@ def check(path, course_dir=None, timeout=None, memory_mb=None):
     course = Course(course_dir)
     limits = course.limits(timeout=timeout, memory_mb=memory_mb)
     raw = path.read_bytes()
-    from .sanitize import NotANotebook, parse_submission
-
-    try:
-        nb, _ = parse_submission(raw)
-    except NotANotebook as exc:
-        raise UserError(f"{path.name}: {exc}") from None
+    # Start the kernel first: its start-up overlaps with everything below.
     kernel = SandboxKernel(limits, course.protected_paths()).start()
     try:
+        from .sanitize import NotANotebook, parse_submission
+
+        try:
+            nb, _ = parse_submission(raw)
+        except NotANotebook as exc:
+            raise UserError(f"{path.name}: {exc}") from None
         from .grading import grade_notebook
         from .spec import find_assignment, spec_for
 

@@ -154,7 +154,7 @@ class Course:
         (first two entries), other students' work, feedback, grades."""
         return [str(self.source_dir), str(self.release_dir), str(self.submitted_dir),
                 str(self.autograded_dir), str(self.feedback_dir), str(self.reports_dir),
-                str(self.root / "gradebook.db")]
+                str(self.root / "gradebook.db"), str(self.root)]
 
     # ---- configuration ----------------------------------------------------
     @property

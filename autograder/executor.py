@@ -237,15 +237,17 @@ class SandboxExecute(Execute):
             except Exception:
                 continue
             if msg["parent_header"].get("msg_id") == msg_id:
+                tampered = [{"cell": None, "kind": "patch",
+                             "message": "tampered with the autograder's integrity check"}]
                 expr = msg["content"].get("user_expressions", {}).get("r", {})
-                if expr.get("status") != "ok":
-                    return [{"cell": None, "kind": "patch",
-                             "message": "disabled the autograder's integrity check"}]
                 try:
-                    return json.loads(ast.literal_eval(expr["data"]["text/plain"]))
-                except (KeyError, ValueError, SyntaxError):
-                    return [{"cell": None, "kind": "patch",
-                             "message": "disabled the autograder's integrity check"}]
+                    found = json.loads(ast.literal_eval(expr["data"]["text/plain"]))
+                    if expr.get("status") != "ok" or not isinstance(found, list) or not all(
+                            isinstance(f, dict) and isinstance(f.get("message"), str) for f in found):
+                        return tampered
+                    return found
+                except Exception:
+                    return tampered
         return []
 
 

@@ -226,7 +226,20 @@ def _audit(event: str, args) -> None:
         path = _path_of(args[0]) if args else None
         if path is None:
             return
-        if event in ("open", "os.listdir", "os.scandir") and _is_protected(path, state):
+        writing = event not in ("open", "os.listdir", "os.scandir")
+        if event == "open":
+            mode, flags = (args[1], args[2]) if len(args) >= 3 else ("r", 0)
+            writing = bool((isinstance(mode, str) and any(c in mode for c in "wax+"))
+                           or (isinstance(flags, int) and flags & _WRITE_FLAGS))
+        outside = not state.sandbox or not (path == state.sandbox or path.startswith(state.sandbox + os.sep))
+        if writing and outside and _is_protected(path, state):
+            if _student_caller(state):
+                _record(state, "write", "tried to write into the course directory or other students' work")
+        elif event in ("open", "os.listdir", "os.scandir") and outside and path.endswith(".ipynb") \
+                and not _is_protected(path, state):
+            if _student_caller(state):
+                _record(state, "read", "read notebooks outside its own folder")
+        elif event in ("open", "os.listdir", "os.scandir") and _is_protected(path, state):
             if _student_caller(state):
                 if any(path == p or path.startswith(p + os.sep) for p in state.protected[:2]):
                     _record(state, "read", "read the course's source or release notebooks "
@@ -235,13 +248,7 @@ def _audit(event: str, args) -> None:
                     _record(state, "read", "read other students' work or the grades "
                                            f"({os.path.basename(path) or path})")
         if state.guard_writes and state.sandbox:
-            writing = event != "open" and event not in ("os.listdir", "os.scandir")
-            if event == "open":
-                mode, flags = (args[1], args[2]) if len(args) >= 3 else ("r", 0)
-                writing = bool((isinstance(mode, str) and any(c in mode for c in "wax+"))
-                               or (isinstance(flags, int) and flags & _WRITE_FLAGS))
-            if writing and not (path.startswith(state.sandbox + os.sep) or path == state.sandbox
-                                or path == os.devnull):
+            if writing and outside and path != os.devnull:
                 raise PermissionError(f"the autograder sandbox does not allow writing to {path}")
     finally:
         state.in_hook = False
@@ -458,7 +465,15 @@ def static_scan(source: str) -> list[str]:
         if reason not in reasons:
             reasons.append(reason)
 
+    mentions_autograder = any(
+        (isinstance(n, ast.Name) and n.id in ("autograder", "checks"))
+        or (isinstance(n, (ast.Import, ast.ImportFrom))
+            and any("autograder" in (a.name or "") for a in n.names) or "autograder" in (getattr(n, "module", "") or ""))
+        for n in ast.walk(tree))
     for node in ast.walk(tree):
+        if mentions_autograder and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("setattr", "delattr"):
+            add("modified protected library code (setattr on the autograder)")
         if isinstance(node, ast.Import):
             for alias in node.names:
                 root = alias.name.split(".", 1)[0]

@@ -73,6 +73,41 @@ class SandboxKernelManager(AsyncKernelManager):
                 "--HistoryManager.hist_file=:memory:", *(extra_arguments or [])]
 
 
+def _readable_by_others(path: str) -> bool:
+    """Can a user who is not the owner reach and read ``path``?"""
+    import stat
+
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    for i in range(2, len(parts) + 1):
+        try:
+            mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
+        except OSError:
+            return False
+        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            return False
+    return bool(os.stat(path).st_mode & stat.S_IROTH)
+
+
+def needs_read_capability() -> bool:
+    """Whether kernels need CAP_DAC_READ_SEARCH to load Python and the course."""
+    import sysconfig
+
+    paths = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    return not all(_readable_by_others(p) for p in paths)
+
+
+_READ_CAP = None
+
+
+def _read_cap() -> bool:
+    global _READ_CAP
+    if _READ_CAP is None:
+        _READ_CAP = needs_read_capability()
+    return _READ_CAP
+
+
 def _kernel_env(folder: str) -> dict:
     keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "PYTHONPATH", "TZ", "SYSTEMROOT")
     env = {k: os.environ[k] for k in keep if k in os.environ}
@@ -144,7 +179,8 @@ class SandboxKernel:
                                   connection_file=os.path.join(folder, "kernel.json"))
         settings = {"memory_bytes": int(self.limits.memory_mb * 2**20) if self.limits.memory_mb else None,
                     "fsize_bytes": 512 * 2**20, "nproc": 512,
-                    "uid": self.uid, "gid": self.gid, "chown": chown + [os.path.join(folder, "kernel.json")]}
+                    "uid": self.uid, "gid": self.gid, "chown": chown + [os.path.join(folder, "kernel.json")],
+                    "read_capability": _read_cap() if self.uid is not None else False}
         km.launcher_settings = settings
         if self.zygote is not None:
             import uuid

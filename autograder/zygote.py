@@ -167,7 +167,8 @@ def _become_kernel(request):
         for path in settings.get("chown", []):
             os.chown(path, uid, gid)
         _launcher._limit(_launcher.resource.RLIMIT_NPROC, settings.get("nproc"))
-        _launcher._drop_privileges(uid, gid)
+        _launcher._drop_privileges(uid, gid, settings.get("read_capability", True))
+    _launcher.exit_with_parent()
     random.seed()
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()

@@ -57,8 +57,11 @@ def fresh_course(dest: Path) -> Path:
 
 
 def run(cmd, cwd=None, timeout=7200):
+    # nbgrader runs `alembic` from PATH: put the venv's bin first, as an
+    # activated environment would
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     t0 = time.perf_counter()
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     dt = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

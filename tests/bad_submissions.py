@@ -331,21 +331,6 @@ def set_choice(nb, name: str, value):
     return nb
 
 
-def get_choice(nb, name: str):
-    cell = cell_by_id(nb, choice_cell(nb, name))
-    for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise KeyError(name)
-
-
-def wrong_choice_reference(nb, q: Question, name: str, other):
-    """Answer question ``q`` for another choice than the one declared in ``name``."""
-    prepend_code(nb, q.solution_id, f"_declared_choice = {name}\n{name} = {other!r}")
-    append_code(nb, q.solution_id, f"{name} = _declared_choice")
-    return nb
-
-
 # Common mistakes, made in the student's own kernel from the right answer:
 # (check function the hidden test calls, expression of the right value {v},
 #  words the hint must contain). Each is one of the classic slips of
@@ -454,10 +439,6 @@ class Case:
     files: dict  # path relative to submitted/<student>/<assignment>/ -> bytes
     expect: Expect
     escape_marker: str | None = None  # file name the submission tries to create
-
-
-def _first_test_after_choice(qs):
-    return qs[0].grade_id
 
 
 def robustness_corpus(course, assignment: str, *, output_mb: int = 40,

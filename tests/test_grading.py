@@ -17,9 +17,6 @@ other than the declared ones.
 from __future__ import annotations
 
 import copy
-import json
-import re
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
