@@ -209,10 +209,29 @@ def _ensure_gradebook(course: Course, name: str, log) -> None:
     release(course, [name], log=lambda *a: None)
 
 
-def write_gradebook(gb, name: str, data: dict, spec) -> None:
-    """Store one result in nbgrader's gradebook (main process only)."""
+def _already_stored(gb, name, data) -> bool:
+    """The gradebook holds exactly these autograded scores already."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        nb = gb.find_submission_notebook(name, name, data["student"])
+    except MissingEntry:
+        return False
+    by_id = {q["id"]: q["points"] for q in data["questions"]}
+    return all(g.auto_score == by_id.get(g.cell.name, g.auto_score) for g in nb.grades)
+
+
+def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
+    """Store one result in nbgrader's gradebook (main process only).
+
+    ``unchanged``: a result reused from an earlier run; left alone when the
+    gradebook already has it, so manual grades and formgrader's
+    "needs manual grade" marks survive a rerun.
+    """
     import warnings
 
+    if unchanged and _already_stored(gb, name, data):
+        return
     student = data["student"]
     gb.update_or_create_student(student)
     with warnings.catch_warnings():
@@ -269,7 +288,7 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     if results:
         with Gradebook(course.db_url, course.course_id) as gb:
             for data in results.values():
-                write_gradebook(gb, name, data, spec)
+                write_gradebook(gb, name, data, spec, unchanged=True)
     if todo:
         _run_pool(course, name, limits, todo, jobs, progress, results, spec)
     elapsed = time.monotonic() - started

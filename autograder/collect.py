@@ -70,7 +70,8 @@ def collect(course: Course, assignment: str, directory, log=print) -> dict:
     candidates = {}  # student id -> (source description, notebook path)
     skipped = []
     for entry in sorted(src.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") and (entry.is_dir() or entry.suffix.lower() != ".ipynb"):
+            skipped.append((entry.name, "hidden file or folder"))
             continue
         if entry.is_file():
             if entry.suffix.lower() != ".ipynb":
