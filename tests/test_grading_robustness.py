@@ -10,8 +10,8 @@ batch killed half-way resumes without redoing what it finished, and
 
 Limits are short so that the module takes a few minutes on 2 cores:
 ``--timeout`` 6 s per cell, ``--memory-mb`` 2048 (the preloaded kernel needs
-~1.5 GB of address space), and an output flood many
-times above the grader's output cap.
+more than 1 GB of address space: 1024 fails at kernel start) and a 40 MB
+output flood, 20 times the grader's 2 MB output cap.
 """
 
 from __future__ import annotations
