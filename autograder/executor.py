@@ -146,6 +146,8 @@ class SandboxExecute(Execute):
                                     if o.get("output_type") == "error"):
                 self.events.append({"cell": index, "kind": "timeout",
                                     "message": f"cell {index + 1} timed out ({self.timeout} s) and was interrupted"})
+            if any(o.get("ename") == "MemoryError" for o in cell.outputs if o.get("output_type") == "error"):
+                self._skip.add(index)  # not replayed after a restart
             if self._exit_requested:
                 # exit() / quit(): ipykernel replies, then stops the kernel.
                 self._kernel_died(index, "the cell called exit(), which stops the kernel")

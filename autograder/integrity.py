@@ -312,6 +312,7 @@ def _enter_cell(index: int, student: bool) -> None:
     state = _STATE
     if state is None:
         return
+    _release_memory_error()
     state.cell = index
     state.cell_is_student = student
     if student:
@@ -326,6 +327,36 @@ def _enter_cell(index: int, student: bool) -> None:
                 sys.modules[name] = mod
         finally:
             state.in_hook = False
+
+
+def _release_memory_error() -> None:
+    """After a MemoryError, drop what keeps the failed cell's frames alive.
+
+    IPython keeps the last exception (``sys.last_value``, the traceback
+    formatter, ``last_execution_result``), and through its traceback the
+    frames holding the memory that ran out; later cells would fail too.
+    """
+    try:
+        shell = get_ipython()  # noqa: F821 (defined in IPython kernels)
+    except NameError:
+        shell = None
+    result = getattr(shell, "last_execution_result", None)
+    errors = [getattr(sys, "last_value", None), getattr(result, "error_in_exec", None)]
+    if not any(isinstance(e, MemoryError) for e in errors):
+        return
+    import gc
+
+    for error in errors:
+        if isinstance(error, BaseException):
+            error.__traceback__ = None
+    sys.last_type = sys.last_value = sys.last_traceback = None
+    if result is not None:
+        result.error_in_exec = None
+    for formatter in (getattr(shell, "InteractiveTB", None),
+                      getattr(getattr(shell, "InteractiveTB", None), "verbose_tb", None)):
+        if formatter is not None and hasattr(formatter, "tb"):
+            formatter.tb = None
+    gc.collect()
 
 
 def _changed_modules(state: _State) -> list[str]:
