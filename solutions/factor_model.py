@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api, which imports far more
 
 from . import _validation as _v
 
@@ -214,7 +214,7 @@ def fit_factor_model(r_e, f, *, cov_type: str = "nonrobust", cov_kwds: dict | No
     asset_name = y.name if isinstance(y.name, str) else None
     # the design matrix sm.add_constant(f) would build, with the factor's name kept
     exog = pd.DataFrame({"const": np.ones(len(x)), factor_name: x.to_numpy()}, index=x.index)
-    model = sm.OLS(y.rename(asset_name or "r_e"), exog)
+    model = OLS(y.rename(asset_name or "r_e"), exog)
     # A constant r_e (zero total variance) is legal but leaves R^2 undefined: NaN, not a warning.
     with np.errstate(divide="ignore", invalid="ignore"):
         try:
