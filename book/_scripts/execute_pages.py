@@ -41,8 +41,8 @@ CACHE = ROOT / "_build" / ".jupyter_cache"
 MYST_READ_FMT = {"type": "plugin", "name": "myst_nb_md"}  # what myst-nb records
 
 
-def toc_pages() -> list[Path]:
-    """Source files of the pages named in _toc.yml, in order."""
+def toc_names() -> list[str]:
+    """Every page named in _toc.yml (root included), as written there, in order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     names = [toc["root"]]
 
@@ -58,8 +58,13 @@ def toc_pages() -> list[Path]:
 
     walk(toc.get("parts", []))
     walk(toc.get("chapters", []))
+    return names
+
+
+def toc_pages() -> list[Path]:
+    """Source files of the pages named in _toc.yml, in order (missing ones left out)."""
     pages = []
-    for name in names:
+    for name in toc_names():
         for suffix in ("", ".md", ".ipynb"):
             path = ROOT / f"{name}{suffix}"
             if path.is_file():
