@@ -2,12 +2,11 @@
 
 No gradebook, no instructor set-up, no copy of the notebook changed: the
 locked cells and hidden tests come from the course's source notebooks
-(``exercises/source``, shipped with the course), the notebook runs in a
-sandboxed kernel in a temporary folder, and the scores are those ``grade``
-gives (same code path, :func:`autograder.grading.grade_notebook`).
-
-The kernel is started before anything else, so its start-up (numpy, pandas,
-statsmodels) overlaps with reading the notebook and the source.
+(``exercises/source``, shipped with the course), and the scores are those
+``grade`` gives (same code path, :func:`autograder.grading.grade_notebook`):
+the notebook runs in a box when this machine can build one (Linux with
+bubblewrap), else as a plain child process (a learner grades only their own
+work), and its answers are judged outside it, on plain data, either way.
 """
 
 from __future__ import annotations
@@ -18,15 +17,23 @@ from pathlib import Path
 from .course import Course, UserError
 
 
-def check(path, course_dir=None, timeout=None, memory_mb=None):
+def check(path, course_dir=None, timeout=None, memory_mb=None, sandbox=None):
     """Grade one notebook; return the :class:`~autograder.grading.Result`.
+
+    Parameters
+    ----------
+    sandbox : bool, optional
+        Default: use the box when this machine supports one.
 
     Raises
     ------
     UserError
         Missing file, not a notebook, not one of the course's assignments.
     """
-    from .sandbox import SandboxKernel
+    from .grading import grade_notebook
+    from .sandbox import probe
+    from .sanitize import NotANotebook, parse_submission
+    from .spec import find_assignment, spec_for
 
     path = Path(path)
     if not path.is_file():
@@ -34,28 +41,20 @@ def check(path, course_dir=None, timeout=None, memory_mb=None):
     course = Course(course_dir)
     limits = course.limits(timeout=timeout, memory_mb=memory_mb)
     raw = path.read_bytes()
-    # Start the kernel first: its start-up overlaps with everything below.
-    kernel = SandboxKernel(limits, course.protected_paths()).start()
+    if len(raw) > limits.max_submission_mb * 2**20:
+        raise UserError(f"{path.name}: the file is larger than {limits.max_submission_mb:g} MB")
     try:
-        from .sanitize import NotANotebook, parse_submission
-
-        try:
-            nb, _ = parse_submission(raw)
-        except NotANotebook as exc:
-            raise UserError(f"{path.name}: {exc}") from None
-        from .grading import grade_notebook
-        from .spec import find_assignment, spec_for
-
-        name = find_assignment(nb, course, filename=path.name)
-        if name is None:
-            raise UserError(f"{path.name} is not one of this course's assignments "
-                            f"({', '.join(course.assignments())}): no known nbgrader cells")
-        spec = spec_for(course, name)
-    except BaseException:
-        kernel.shutdown()
-        raise
-    result, _ = grade_notebook(raw, spec, limits, config=course.config,
-                               protected_paths=course.protected_paths(), kernel=kernel)
+        nb, _ = parse_submission(raw)
+    except NotANotebook as exc:
+        raise UserError(f"{path.name}: {exc}") from None
+    name = find_assignment(nb, course, filename=path.name)
+    if name is None:
+        raise UserError(f"{path.name} is not one of this course's assignments "
+                        f"({', '.join(course.assignments())}): no known nbgrader cells")
+    spec = spec_for(course, name)
+    if sandbox is None:
+        sandbox = probe().sandboxed
+    result, _ = grade_notebook(raw, spec, limits, config=course.config, sandbox=sandbox)
     if result.status == "error":
         reason = next((n for n in result.notes if n.startswith("grader error")), "grader error")
         raise UserError(f"{path.name} could not be graded: {reason}")

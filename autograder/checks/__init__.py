@@ -11,8 +11,9 @@ computes the reference with :mod:`solutions` on the same data, and raises
 * wrong value: which common mistake it matches ("This matches a regression on
   raw returns instead of excess returns"), else a checklist for the question.
 
-Messages never contain the reference value. Every check first runs the
-engine's integrity check (``autograder.integrity.verify``).
+Messages never contain the reference value. The checks run in the trusted
+judge (:mod:`autograder.judge`) on the student's answers rebuilt as plain
+data, never in the student's process.
 
 Examples
 --------
