@@ -61,26 +61,33 @@ def check(path, course_dir=None, timeout=None, memory_mb=None, sandbox=None):
     return result
 
 
-def format_table(result) -> str:
-    """The plain-text table ``check`` prints."""
+def format_table(result, width=None) -> str:
+    """The plain-text table ``check`` prints; long messages wrap, never cut."""
+    import shutil
+    import textwrap
+
+    from .text import one_line
+
+    width = width or max(80, shutil.get_terminal_size((100, 24)).columns)
     rows = [("question", "points", "max", "status", "message")]
     for q in result.questions:
         points = "-" if q["points"] is None else f"{q['points']:g}"
-        rows.append((q["id"], points, f"{q['max_points']:g}", q["status"], q["message"] or ""))
+        rows.append((one_line(q["id"]), points, f"{q['max_points']:g}", q["status"], one_line(q["message"] or "")))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    indent = sum(widths) + 2 * 4
+    room = max(30, width - indent)
     lines = []
     for r in rows:
-        message = r[4].replace("\n", " ")
-        if len(message) > 200:
-            message = message[:197] + "..."
-        lines.append("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + message)
+        head = "  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  "
+        wrapped = textwrap.wrap(r[4], room) or [""]
+        lines.append(head + wrapped[0])
+        lines += [" " * indent + more for more in wrapped[1:]]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
-    auto_max = result.max_score
     lines.append("")
-    lines.append(f"{result.assignment}: {result.score:g} / {auto_max:g} autograded points"
+    lines.append(f"{result.assignment}: {result.score:g} / {result.max_score:g} autograded points"
                  + (f" ({result.manual_pending:g} more graded by hand)" if result.manual_pending else ""))
     for flag in result.flags:
-        lines.append(f"note: {flag}")
+        lines += textwrap.wrap(f"note: {one_line(flag)}", width, subsequent_indent="      ")
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ from nbformat.notebooknode import NotebookNode
 
 from .course import Limits
 from .sandbox import Box, SandboxError
+from .text import clean_str
 
 #: Rich output kinds kept from the box. HTML, SVG, JavaScript, Markdown and
 #: LaTeX are dropped: a student controls them, and they would run or render
@@ -78,7 +79,7 @@ class Execution:
 def _text(value, cap=100_000) -> str:
     text = value if isinstance(value, str) else "".join(v for v in value if isinstance(v, str)) \
         if isinstance(value, list) else ""
-    return text[:cap]
+    return clean_str(text[:cap])
 
 
 def clean_outputs(raw, max_lines_chars=2_000_000) -> list:

@@ -71,6 +71,57 @@ class HideTests(NbGraderPreprocessor):
         return cell, resources
 
 
+#: What a student's markdown may keep once rendered (everything else is
+#: escaped and shown as text): no scripts, styles, frames, forms, images,
+#: event handlers, and links only to http(s) and mailto.
+SAFE_TAGS = ["a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+             "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
+             "thead", "tr", "ul", "span", "div"]
+SAFE_ATTRIBUTES = {"a": ["href", "title"], "th": ["align"], "td": ["align"]}
+SAFE_PROTOCOLS = ["http", "https", "mailto"]
+
+
+def safe_markdown(source: str) -> str:
+    """A student's markdown rendered to HTML with nothing active left in it.
+
+    The markdown is rendered with nbconvert's own renderer (math kept for
+    MathJax), then cleaned with bleach (nbconvert's dependency) against a
+    short allow-list: raw ``<script>``, ``<iframe>``, ``onerror=``,
+    ``javascript:`` links (also entity-encoded ones, which only exist after
+    rendering) are all gone. The result is HTML, which nbconvert passes
+    through unchanged when the cell is rendered again.
+    """
+    import bleach
+    from nbconvert.filters.markdown import markdown2html
+
+    rendered = markdown2html(source)
+    cleaned = bleach.clean(rendered, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                           protocols=SAFE_PROTOCOLS, strip=False, strip_comments=True)
+    return f"<div class=\"student-answer\">\n{cleaned}\n</div>"
+
+
+def neutralise_student_cells(nb) -> None:
+    """Make every cell a student wrote safe to render (in place).
+
+    Markdown and raw cells that are not locked (written answers, the
+    student's own notes) become sanitized HTML (:func:`safe_markdown`);
+    code outputs were already reduced to text and images by
+    :func:`autograder.executor.clean_outputs`. Locked cells come from the
+    course's source notebook and are left alone.
+    """
+    for cell in nb.cells:
+        if utils.is_locked(cell) and cell.cell_type != "raw":
+            continue
+        if cell.cell_type in ("markdown", "raw") and cell.source.strip():
+            cell.source = safe_markdown(cell.source) if cell.cell_type == "markdown" else cell.source
+            if cell.cell_type == "raw":
+                import html as _html
+
+                cell.cell_type = "markdown"
+                cell.source = f"<pre>{_html.escape(cell.source)}</pre>"
+                cell.pop("outputs", None)
+
+
 _exporter = None
 
 

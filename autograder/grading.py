@@ -29,6 +29,7 @@ from nbgrader import utils
 from . import __version__, integrity
 from .course import Limits
 from .executor import Step, execute
+from .feedback import neutralise_student_cells
 from .judge import judge_question, typed_in_names
 from .sandbox import SandboxError
 from .sanitize import NotANotebook, parse_submission, sanitize
@@ -294,6 +295,7 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
         questions.append(asdict(q))
 
     scrub_outputs(nb, spec)
+    neutralise_student_cells(nb)
     result = Result(assignment=spec.name, score=round(score, 6), max_score=autograded_max(spec),
                     questions=questions, flags=flags + review + [n for n in notes if n], notes=notes,
                     status=status, student=student, sha256=sha, key=key, manual_pending=pending,

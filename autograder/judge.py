@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .text import clean_str
+
 MAX_ELEMENTS = 5_000_000
 _POINTS = re.compile(r"#\s*([0-9]+(?:\.[0-9]+)?)\s*points?\b")
 
@@ -85,7 +87,7 @@ def _index(encoded):
         items = encoded["items"]
         if not all(isinstance(x, (str, int, float, bool)) or x is None for x in items):
             return None
-        return pd.Index(items)
+        return pd.Index([clean_str(x) if isinstance(x, str) else x for x in items])
     return None
 
 
@@ -102,7 +104,7 @@ def decode(encoded):
         return bool(encoded.get("value"))
     if kind == "str":
         value = encoded.get("value")
-        return value if isinstance(value, str) else _opaque("str", "malformed")
+        return clean_str(value) if isinstance(value, str) else _opaque("str", "malformed")
     if kind == "number":
         value = encoded.get("value")
         if isinstance(value, str) and value in ("nan", "inf", "-inf"):

@@ -18,6 +18,7 @@ import statistics
 from collections import Counter
 
 from .collect import atomic_write
+from .text import clean_str, csv_cell
 
 
 def _num(x) -> str:
@@ -31,9 +32,10 @@ def grades_csv(spec, results) -> str:
     writer.writerow(["student", *ids, "autograded_score", "autograded_max", "manual_pending", "status", "flags"])
     for data in sorted(results, key=lambda d: d["student"]):
         by_id = {q["id"]: q for q in data["questions"]}
-        writer.writerow([data["student"], *[_num(by_id.get(i, {}).get("points")) for i in ids],
+        writer.writerow([csv_cell(data["student"]), *[_num(by_id.get(i, {}).get("points")) for i in ids],
                          _num(data["score"]), _num(data["max_score"]), _num(data.get("manual_pending", 0)),
-                         data["status"], "; ".join(f.replace(";", ",") for f in data.get("flags", []))])
+                         csv_cell(data["status"]),
+                         csv_cell("; ".join(clean_str(f).replace(";", ",") for f in data.get("flags", [])))])
     return buf.getvalue()
 
 
@@ -102,9 +104,9 @@ def summary_png(spec, results, path) -> None:
 
 def write_reports(course, name, spec, results, log=print) -> None:
     out = course.reports_dir / name
-    atomic_write(out / "grades.csv", grades_csv(spec, results).encode("utf-8"))
-    text = summary_text(spec, results)
-    atomic_write(out / "summary.txt", text.encode("utf-8"))
+    atomic_write(out / "grades.csv", grades_csv(spec, results).encode("utf-8", "replace"))
+    text = clean_str(summary_text(spec, results))
+    atomic_write(out / "summary.txt", text.encode("utf-8", "replace"))
     summary_png(spec, results, out / "summary.png")
     log(text.rstrip())
     log(f"reports: {out / 'grades.csv'}, {out / 'summary.txt'}, {out / 'summary.png'}")
