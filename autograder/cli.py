@@ -81,8 +81,11 @@ def run(args) -> int:
     if args.command == "check":
         from .check import check, format_table, to_json
 
+        from .check import progress_line, record_progress
+
         result = check(args.notebook, args.course, timeout=args.timeout, memory_mb=args.memory_mb)
-        print(to_json(result) if args.json else format_table(result))
+        record_progress(result)
+        print(to_json(result) if args.json else format_table(result) + "\n" + progress_line(args.course))
         return 0
     if args.command == "collect":
         from .collect import collect
