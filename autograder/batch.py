@@ -206,12 +206,33 @@ def _already_stored(gb, name, data) -> bool:
     return all(g.auto_score == by_id.get(g.cell.name, g.auto_score) for g in nb.grades)
 
 
-def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
+def submission_timestamp(course: Course, name: str, student: str):
+    """The submission time nbgrader's ``collect`` wrote (``timestamp.txt``), or None."""
+    from nbgrader.utils import parse_utc
+
+    path = course.submitted_dir / student / name / "timestamp.txt"
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        text = read_capped(path, 0.001).decode("utf-8", "replace").strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=None) -> None:
     """Store one result in nbgrader's gradebook (main process only).
 
+    As stock ``nbgrader autograde`` does (``SaveAutoGrades``): the
+    submission with its timestamp, each grade cell's ``auto_score``, the
+    "No response." comment of untouched answers, the notebook's flag. One
+    difference, on purpose: a grade an instructor already gave by hand keeps
+    its ``needs_manual_grade`` as the instructor left it (nbgrader sets it
+    again on every autograde, so a regrade would send every written answer
+    back to the formgrader's queue).
+
     ``unchanged``: a result reused from an earlier run; left alone when the
-    gradebook already has it, so manual grades and formgrader's
-    "needs manual grade" marks survive a rerun.
+    gradebook already has it.
     """
     import warnings
 
@@ -223,7 +244,10 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
         # nbgrader's own update_or_create_submission triggers SQLAlchemy
         # autoflush warnings (harmless, also seen with `nbgrader autograde`).
         warnings.simplefilter("ignore")
-        submission = gb.update_or_create_submission(name, student)
+        if timestamp is not None:
+            submission = gb.update_or_create_submission(name, student, timestamp=timestamp)
+        else:
+            submission = gb.update_or_create_submission(name, student)
     nb = gb.find_submission_notebook(name, name, student)
     by_id = {q["id"]: q for q in data["questions"]}
     for grade in nb.grades:
@@ -231,7 +255,8 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
         if q is None:
             continue
         grade.auto_score = q["points"]
-        grade.needs_manual_grade = (grade.manual_score is not None) or q["points"] is None
+        if grade.manual_score is None:
+            grade.needs_manual_grade = q["points"] is None
     for comment in nb.comments:
         q = by_id.get(comment.cell.name)
         comment.auto_comment = "No response." if q is not None and q["message"] == "No response." else None
@@ -286,7 +311,8 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     if results:
         with Gradebook(course.db_url, course.course_id) as gb:
             for data in results.values():
-                write_gradebook(gb, name, data, spec, unchanged=True)
+                write_gradebook(gb, name, data, spec, unchanged=True,
+                                timestamp=submission_timestamp(course, name, data["student"]))
     if todo:
         _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox)
     elapsed = time.monotonic() - started
@@ -344,7 +370,8 @@ def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox
                     except Exception as exc:
                         data = _failed(spec, limits, student, f"grader error: {type(exc).__name__}: {exc}")
                     results[student] = data
-                    write_gradebook(gb, name, data, spec)
+                    write_gradebook(gb, name, data, spec,
+                                    timestamp=submission_timestamp(course, name, student))
                     bar.update(1)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)

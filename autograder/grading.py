@@ -45,6 +45,7 @@ class Question:
     max_points: float
     status: str
     message: str = ""
+    mistakes: list = field(default_factory=list)  # named mistakes the answer matched
 
 
 @dataclass
@@ -272,14 +273,19 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
             q = Question(name, 0.0, max_points, "error", "the cell is missing")
         elif cell.cell_type != "code" or utils.is_solution(cell):
             if cell.cell_type == "markdown" and utils.is_solution(cell):
-                q = Question(name, None, max_points, "manual", "graded by hand")
-                pending += max_points
+                points, _ = utils.determine_grade(cell)  # 0 when untouched ("No response.")
+                if points is None:
+                    q = Question(name, None, max_points, "manual", "graded by hand")
+                    pending += max_points
+                else:
+                    q = Question(name, 0.0, max_points, "failed", "No response.")
             else:
                 q = Question(name, 0.0, max_points, "failed", "this cell is not graded automatically")
         elif name in spec.hidden:
             verdict = judge_question(spec.hidden[name], run.exports.get(i), max_points, label=label,
                                      answer_error=_answer_error(nb, i), typed_in=typed_in)
-            q = Question(name, verdict.points, max_points, verdict.status, verdict.message)
+            q = Question(name, verdict.points, max_points, verdict.status, verdict.message,
+                         list(verdict.mistakes))
         else:
             # A test cell without hidden tests: nbgrader's rule on the box's
             # outputs (no error output: full points).

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import textwrap
 import statistics
 from collections import Counter
 
@@ -51,7 +53,7 @@ def summary_text(spec, results) -> str:
         lines.append(f"autograded score (of {max_auto:g}): mean {statistics.mean(scores):.2f}, "
                      f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
     flagged = sum(any(f.startswith("flagged:") for f in d.get("flags", [])) for d in results)
-    lines.append(f"flagged for tampering: {flagged}")
+    lines.append(f"flagged (imported the reference module): {flagged}")
     lines.append("")
     width = max([len("question")] + [len(i) for i in spec.grade_cells])
     lines.append(f"{'question'.ljust(width)}  {'max':>4}  {'pass rate':>15}  {'mean':>6}")
@@ -68,7 +70,25 @@ def summary_text(spec, results) -> str:
         else:
             pending = sum(q["status"] == "manual" for q in qs)
             lines.append(f"{name.ljust(width)}  {mx:>4g}  {'graded by hand':>15}  ({pending} pending)")
+    mistakes = mistake_counts(spec, results)
+    if mistakes:
+        lines += ["", "What the class got wrong (named mistakes, by question):"]
+        for name, description, count in mistakes:
+            who = "student" if count == 1 else "students"
+            lines.append(f"  {name}: {count} {who}: {description}")
     return "\n".join(lines) + "\n"
+
+
+def mistake_counts(spec, results) -> list[tuple[str, str, int]]:
+    """(question, mistake, number of students) for every named mistake seen."""
+    counts: Counter = Counter()
+    for d in results:
+        for q in d["questions"]:
+            for description in dict.fromkeys(q.get("mistakes") or []):
+                counts[(q["id"], description)] += 1
+    order = {name: k for k, name in enumerate(spec.order)}
+    return [(name, clean_str(desc), n) for (name, desc), n in
+            sorted(counts.items(), key=lambda item: (order.get(item[0][0], 99), -item[1]))]
 
 
 def summary_png(spec, results, path) -> None:
@@ -84,14 +104,27 @@ def summary_png(spec, results, path) -> None:
              for i in auto]
     scores = [d["score"] for d in results]
     max_auto = sum(spec.grade_cells[i].max_score for i in auto)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    mistakes = mistake_counts(spec, results)[:8]
+    if mistakes:
+        fig, axes = plt.subplots(1, 3, figsize=(17, 4.5), gridspec_kw={"width_ratios": [1, 1, 1.4]})
+        ax1, ax2, ax3 = axes
+        labels = [textwrap.shorten(f"{name}: {desc}", 60) for name, desc, _ in mistakes]
+        ax3.barh(range(len(mistakes)), [n for _, _, n in mistakes], color="#c44e52")
+        ax3.set_yticks(range(len(mistakes)), labels, fontsize=8)
+        ax3.invert_yaxis()
+        ax3.set_xlabel("students")
+        ax3.set_title("most common named mistakes")
+    else:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax1.bar(range(len(auto)), rates, color="#4c72b0")
     ax1.set_xticks(range(len(auto)), auto, rotation=30, ha="right")
     ax1.set_ylim(0, 100)
     ax1.set_ylabel("students passing (%)")
     ax1.set_title(f"{spec.name}: pass rate per question")
-    bins = max(1, min(20, int(max_auto) + 1))
-    ax2.hist(scores, bins=bins, range=(0, max_auto if max_auto else 1), color="#55a868", edgecolor="white")
+    # One bar per whole point: bins [k - 0.5, k + 0.5) centred on 0, 1, ..., max.
+    top = int(math.ceil(max_auto)) if max_auto else 1
+    ax2.hist(scores, bins=[k - 0.5 for k in range(top + 2)], color="#55a868", edgecolor="white")
+    ax2.set_xticks(range(0, top + 1, max(1, top // 10)))
     ax2.set_xlabel(f"autograded score (of {max_auto:g})")
     ax2.set_ylabel("students")
     ax2.set_title(f"score distribution (n = {len(results)})")

@@ -230,8 +230,16 @@ def matching_mistake(got: Any, mistakes: Iterable[Mistake], rtol: float) -> str 
         except (TypeError, ValueError):
             continue
         if _close(got, value, rtol, _default_atol(value)):
+            note_mistake(mistake.description)
             return mistake.description
     return None
+
+
+def note_mistake(description: str) -> None:
+    """Tell the judge which named mistake an answer matched (for the class summary)."""
+    found = JUDGE_CONTEXT.get().get("mistakes")
+    if isinstance(found, list):
+        found.append(description)
 
 
 def compare(got: Any, want: Any, name: str, *, what: str, rtol: float = RTOL,
