@@ -320,6 +320,10 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     if todo:
         log(f"graded {len(todo)} submission(s) in {elapsed:.1f} s with {min(jobs, len(todo))} job(s)")
     write_reports(course, name, spec, ordered, log=log)
+    from .feedback import install_mathjax
+
+    if not install_mathjax(course.feedback_dir):
+        log("note: MathJax is not installed (run `make book` once); feedback shows math as TeX source")
     return ordered
 
 

@@ -186,4 +186,50 @@ def render_feedback(nb: NotebookNode, result, spec) -> str:
     resources = {"nbgrader": {"notebook": spec.name, "assignment": spec.name, "student": result.student,
                               "score": result.score, "max_score": spec.max_score, "late_penalty": 0}}
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return offline_page(body)
+
+
+#: nbgrader's feedback template loads MathJax 2 from a CDN; feedback is read
+#: offline, so the page loads the MathJax 3 copy that ``grade`` puts next to
+#: the feedback folders (:func:`install_mathjax`) instead.
+_CDN_MATHJAX = ('<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js'
+                '?config=TeX-AMS_CHTML-full,Safe"> </script>')
+MATHJAX_REL = "../../mathjax/tex-svg.js"
+_LOCAL_MATHJAX = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+                  "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}, "
+                  "svg: {fontCache: 'global'}};</script>\n"
+                  f'<script defer src="{MATHJAX_REL}"></script>')
+#: Tables of the summary: padded, wrapping cells (nbconvert's classic CSS
+#: sets neither, so "pending" and "manual" ran together).
+_CSS = """<style>
+.rendered_html table td, .rendered_html table th { padding: 0.3em 0.7em; white-space: normal;
+  overflow-wrap: anywhere; vertical-align: top; }
+.rendered_html table { table-layout: auto; max-width: 100%; }
+div.output_text pre, div.output_area pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.student-answer { border-left: 3px solid #bbb; padding-left: 0.8em; }
+</style>"""
+
+
+def offline_page(body: str) -> str:
+    """The feedback page with local MathJax and readable tables."""
+    body = body.replace(_CDN_MATHJAX, _LOCAL_MATHJAX)
+    return body.replace("</head>", _CSS + "\n</head>", 1)
+
+
+def install_mathjax(feedback_dir) -> bool:
+    """Copy MathJax 3 (SVG output, fonts included) to ``feedback/mathjax/``.
+
+    From the npm package that ``make book`` installs (``node_modules/mathjax``).
+    Returns False when it is not there (math then shows as TeX source).
+    """
+    import shutil
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent.parent / "node_modules" / "mathjax" / "es5" / "tex-svg.js"
+    target = Path(feedback_dir) / "mathjax" / "tex-svg.js"
+    if not source.is_file():
+        return False
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return True
