@@ -265,6 +265,104 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=
     del submission
 
 
+def merge_manual(gb, name: str, data: dict) -> dict:
+    """A result with the instructor's manual grades and comments from formgrader.
+
+    A question graded by hand (``manual_score`` set, for a written answer or
+    as an override of an autograded one) takes that score and the
+    instructor's comment; ``manual_pending`` counts only what is still to be
+    graded. Adds ``manual_score`` (points given by hand) and ``total``.
+    """
+    import copy
+
+    from nbgrader.api import MissingEntry
+
+    data = copy.deepcopy(data)
+    try:
+        nb = gb.find_submission_notebook(name, name, data["student"])
+    except MissingEntry:
+        nb = None
+    grades = {g.cell.name: g for g in nb.grades} if nb is not None else {}
+    comments = {c.cell.name: c for c in nb.comments} if nb is not None else {}
+    manual = pending = total = 0.0
+    for q in data["questions"]:
+        grade = grades.get(q["id"])
+        comment = comments.get(q["id"])
+        if grade is not None and grade.manual_score is not None:
+            q["points"] = float(grade.manual_score)
+            q["status"] = "graded"
+            text = comment.manual_comment if comment is not None else None
+            q["message"] = text or "graded by hand"
+            manual += q["points"]
+        elif q["status"] == "manual":
+            pending += q["max_points"]
+        total += q["points"] or 0.0
+    data["manual_score"] = manual
+    data["manual_pending"] = pending
+    data["total"] = round(total, 6)
+    return data
+
+
+def with_manual_grades(course: Course, name: str, results: list) -> list:
+    """Every result merged with the gradebook's manual grades (:func:`merge_manual`)."""
+    from nbgrader.api import Gradebook
+
+    if not (course.root / "gradebook.db").is_file():
+        return results
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return [merge_manual(gb, name, d) for d in results]
+
+
+def regenerate_feedback(course: Course, name: str, results: list, log=print) -> int:
+    """Feedback again, from the autograded notebooks, with the manual grades."""
+    import nbformat
+
+    from .feedback import render_feedback
+    from .grading import Result
+    from .spec import spec_for
+
+    spec = spec_for(course, name)
+    written = 0
+    fields = set(Result.__dataclass_fields__)
+    for data in results:
+        student = data["student"]
+        path = course.autograded_dir / student / name / f"{name}.ipynb"
+        try:
+            nb = nbformat.reads(read_capped(path, 200).decode("utf-8", "replace"), as_version=4)
+        except (OSError, ValueError):
+            nb = nbformat.v4.new_notebook()
+        result = Result(**{k: v for k, v in data.items() if k in fields})
+        html = render_feedback(nb, result, spec)
+        atomic_write(course.feedback_dir / student / name / f"{name}.html", html.encode("utf-8", "replace"))
+        written += 1
+    from .feedback import install_mathjax
+
+    install_mathjax(course.feedback_dir)
+    return written
+
+
+def feedback(course: Course, name: str, log=print) -> list[dict]:
+    """``autograder feedback ASSIGNMENT``: feedback and reports after manual grading."""
+    from .report import write_reports
+    from .spec import spec_for
+
+    spec = spec_for(course, name)
+    results = []
+    for student, _, _ in find_submissions(course, name):
+        path = course.autograded_dir / student / name / RESULT_FILE
+        try:
+            results.append(json.loads(read_capped(path, 50).decode("utf-8")))
+        except (OSError, ValueError):
+            continue
+    if not results:
+        raise UserError(f"nothing graded yet for {name} (run `autograder grade {name}` first)")
+    merged = with_manual_grades(course, name, results)
+    n = regenerate_feedback(course, name, merged, log=log)
+    write_reports(course, name, spec, merged, log=log)
+    log(f"feedback written for {n} student(s) in {course.feedback_dir}")
+    return merged
+
+
 def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, force=False,
           progress=True, log=print, sandbox=True) -> list[dict]:
     """Grade every submission of ``name`` (see the module docstring).
@@ -319,6 +417,11 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     ordered = [results[s] for s, _, _ in submissions if s in results]
     if todo:
         log(f"graded {len(todo)} submission(s) in {elapsed:.1f} s with {min(jobs, len(todo))} job(s)")
+    ordered = with_manual_grades(course, name, ordered)
+    graded_by_hand = [d for d in ordered if d.get("manual_score") or any(
+        q["status"] == "graded" for q in d["questions"])]
+    if graded_by_hand:  # their feedback must show the instructor's grades too
+        regenerate_feedback(course, name, graded_by_hand, log=log)
     write_reports(course, name, spec, ordered, log=log)
     from .feedback import install_mathjax
 

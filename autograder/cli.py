@@ -5,6 +5,7 @@
     autograder release [ASSIGNMENT ...]            student versions (nbgrader)
     autograder check NOTEBOOK [--json]             grade one notebook, alone
     autograder collect ASSIGNMENT DIR              import downloaded submissions
+    autograder feedback ASSIGNMENT                 feedback and reports with the manual grades
     autograder grade ASSIGNMENT [--jobs N] [--timeout S] [--memory-mb M] [--force] [--no-sandbox]
 
 Every command takes ``--course DIR`` (default: the repository's
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("directory", metavar="DIR")
 
+    p = add("feedback", "feedback and reports again, with the manual grades given in formgrader")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+
     p = add("grade", "autograde every submission of an assignment, in parallel")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="parallel kernels (default: cores)")
@@ -92,6 +96,12 @@ def run(args) -> int:
 
         course = Course(args.course)
         collect(course, course.check_assignment(args.assignment), args.directory)
+        return 0
+    if args.command == "feedback":
+        from .batch import feedback
+
+        course = Course(args.course)
+        feedback(course, course.check_assignment(args.assignment))
         return 0
     if args.command == "grade":
         from .batch import grade

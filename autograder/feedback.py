@@ -186,7 +186,30 @@ def render_feedback(nb: NotebookNode, result, spec) -> str:
     resources = {"nbgrader": {"notebook": spec.name, "assignment": spec.name, "student": result.student,
                               "score": result.score, "max_score": spec.max_score, "late_penalty": 0}}
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
-    return offline_page(body)
+    return offline_page(_mark_pending(body, result))
+
+
+def _mark_pending(body: str, result) -> str:
+    """nbgrader's template prints "Score: 0.0 / 3.0" for an answer still to be
+    graded by hand; say "pending" instead (there and in the page header)."""
+    import re
+
+    pending = [q for q in result.questions if q["points"] is None]
+    for q in pending:
+        gid = html.escape(q["id"], quote=True)
+        top = f"{float(q['max_points']):.1f}"
+        body = body.replace(f'<a href="#{gid}">Written response</a> (Score: 0.0 / {top})',
+                            f'<a href="#{gid}">Written response</a> (pending: graded by hand, {top} points)')
+        anchor = body.find(f'name="{gid}"')
+        if anchor >= 0:
+            at = body.find(f"Score: 0.0 / {top}", anchor)
+            if at >= 0:
+                body = body[:at] + f"Score: pending (graded by hand) / {top}" + body[at + len(f"Score: 0.0 / {top}"):]
+    if result.manual_pending:
+        body = re.sub(r"(\(Score: [0-9.]+ / [0-9.]+)\)</h4>",
+                      lambda m: f"{m.group(1)}; {result.manual_pending:g} points still to be graded by hand)</h4>",
+                      body, count=1)
+    return body
 
 
 #: nbgrader's feedback template loads MathJax 2 from a CDN; feedback is read

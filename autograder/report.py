@@ -31,11 +31,14 @@ def grades_csv(spec, results) -> str:
     ids = [n for n in spec.order if n in spec.grade_cells]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", *ids, "autograded_score", "autograded_max", "manual_pending", "status", "flags"])
+    writer.writerow(["student", *ids, "autograded_score", "autograded_max", "manual_score", "manual_pending",
+                     "total", "max_total", "status", "flags"])
     for data in sorted(results, key=lambda d: d["student"]):
         by_id = {q["id"]: q for q in data["questions"]}
+        total = data.get("total", sum(q["points"] or 0.0 for q in data["questions"]))
         writer.writerow([csv_cell(data["student"]), *[_num(by_id.get(i, {}).get("points")) for i in ids],
-                         _num(data["score"]), _num(data["max_score"]), _num(data.get("manual_pending", 0)),
+                         _num(data["score"]), _num(data["max_score"]), _num(data.get("manual_score", 0)),
+                         _num(data.get("manual_pending", 0)), _num(total), _num(spec.max_score),
                          csv_cell(data["status"]),
                          csv_cell("; ".join(clean_str(f).replace(";", ",") for f in data.get("flags", [])))])
     return buf.getvalue()
@@ -69,7 +72,9 @@ def summary_text(spec, results) -> str:
             lines.append(f"{name.ljust(width)}  {mx:>4g}  {rate:>15}  {mean:>6.2f}")
         else:
             pending = sum(q["status"] == "manual" for q in qs)
-            lines.append(f"{name.ljust(width)}  {mx:>4g}  {'graded by hand':>15}  ({pending} pending)")
+            done = [q["points"] for q in qs if q["status"] == "graded" and q["points"] is not None]
+            given = f"mean {statistics.mean(done):.2f} of {len(done)} graded, " if done else ""
+            lines.append(f"{name.ljust(width)}  {mx:>4g}  {'graded by hand':>15}  ({given}{pending} pending)")
     mistakes = mistake_counts(spec, results)
     if mistakes:
         lines += ["", "What the class got wrong (named mistakes, by question):"]
