@@ -384,6 +384,7 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
         raise UserError(f"cannot sandbox the submissions: {box.probe().reason}; "
                         "pass --no-sandbox to grade without it (trusts the students)")
     log(("isolation: " + box.describe()) if sandbox else "isolation: none (--no-sandbox: trusts the students)")
+    box.prepare()
 
     limits = course.limits(timeout=timeout, memory_mb=memory_mb)
     jobs = jobs or course.default_jobs()
