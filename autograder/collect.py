@@ -216,7 +216,7 @@ def collect(course: Course, assignment: str, directory, log=print, layout: str =
             except OSError as exc:
                 skipped.append((cand.source, f"not written: {exc}"))
                 continue
-            when, note = reconcile(entry.mtime, cand.late, deadlines.due_for(student))
+            when, note = reconcile(entry.mtime, cand.late, deadlines.duedate)
             stamp = format_timestamp(when) if when is not None else ""
             dest = dest_dir / f"{assignment}.ipynb"
             stamp_path = dest_dir / "timestamp.txt"

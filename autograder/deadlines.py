@@ -21,8 +21,10 @@ penalty_method = "none"`` or ``"zero"``) or this module's
 
 Submission times are nbgrader's ``submitted/<student>/<assignment>/
 timestamp.txt``. Where the platform marked a file late or on time (Canvas)
-and the file's time disagrees with the due date, the platform's mark wins
-(see :func:`reconcile`): a download's file times are not submission times.
+and the file's time disagrees with the assignment's due date, the
+platform's mark wins (see :func:`reconcile`): a download's file times are
+not submission times. The mark is compared with the assignment's due date;
+a student's extension then applies as usual.
 
 Functions the grading batch calls (main process, the only gradebook writer):
 :func:`apply_late_penalty` after a submission's scores are stored. Workers
@@ -240,7 +242,7 @@ def submission_time(course, assignment: str, student: str, deadlines: Deadlines 
     except (ValueError, OverflowError):
         return None
     if deadlines is not None:
-        when, _ = reconcile(when, record.get("late"), deadlines.due_for(student))
+        when, _ = reconcile(when, record.get("late"), deadlines.duedate)
     return when
 
 

@@ -87,8 +87,8 @@ def _norm(text: str) -> str:
 
 
 def canvas_column(header: list, assignment: str, configured: dict) -> str | None:
-    """The roster's column for ``assignment`` (configured, same name, or a
-    unique column whose name contains it), or None."""
+    """The roster's column for ``assignment``: configured, else the same name,
+    else the one column whose name contains it or all its words; or None."""
     if configured.get(assignment):
         want = configured[assignment]
         if want not in header:
@@ -99,7 +99,11 @@ def canvas_column(header: list, assignment: str, configured: dict) -> str | None
     if len(exact) == 1:
         return exact[0]
     within = [h for h, t in titles.items() if _norm(assignment) in _norm(t)]
-    return within[0] if len(within) == 1 else None
+    if len(within) == 1:
+        return within[0]
+    words = set(re.findall(r"[0-9a-z]+", assignment.lower()))
+    every = [h for h, t in titles.items() if words <= set(re.findall(r"[0-9a-z]+", t.lower()))]
+    return every[0] if len(every) == 1 else None
 
 
 def export(course: Course, assignments: list, fmt: str, output, roster=None, log=print) -> dict:

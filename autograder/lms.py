@@ -50,6 +50,7 @@ import stat
 import struct
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -265,8 +266,11 @@ def _zip_problem(info: zipfile.ZipInfo) -> str | None:
 def _read_zip(path: Path, max_bytes: int, timezone):
     entries, refused = [], []
     seen = set()
-    zf = zipfile.ZipFile(path)  # kept open by the readers; closed with the process
-    infos = zf.infolist()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UserError(f"cannot read the zip file {path}: {exc}") from None
     if len(infos) > MAX_ENTRIES:
         raise UserError(f"{path}: more than {MAX_ENTRIES} entries in the zip file")
     for info in infos:
@@ -296,8 +300,11 @@ def _read_zip(path: Path, max_bytes: int, timezone):
                 mtime = None
 
         def reader(info=info):
-            with zf.open(info) as f:
-                return _read_capped(f, max_bytes)
+            try:
+                with zipfile.ZipFile(path) as zf, zf.open(info) as f:
+                    return _read_capped(f, max_bytes)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise OSError(f"damaged zip entry ({exc})") from None
 
         entries.append(Entry(parts, info.file_size, mtime, reader))
     return entries, refused
@@ -428,9 +435,10 @@ def _parse_moodle(entries):
                 skipped.append((e.path, "not a Moodle submission (<Full Name>_<id>_assignsubmission_file_...)"))
             continue
         inner = e.parts[1:] if len(e.parts) > 1 else (m["file"],)
-        if not inner[-1] or not _is_notebook(inner[-1]) or _is_hidden(inner) or ".ipynb_checkpoints" in inner:
-            if not inner[-1].startswith("."):
-                skipped.append((e.path, "not a .ipynb file"))
+        if not inner[-1] or inner[-1].startswith(".") or _is_hidden(inner) or ".ipynb_checkpoints" in inner:
+            continue
+        if not _is_notebook(inner[-1]):
+            skipped.append((e.path, "not a .ipynb file"))
             continue
         uid = m["user_id"]
         first, last = split_full_name(m["name"])
