@@ -28,7 +28,8 @@ a student's extension then applies as usual.
 
 Functions the grading batch calls (main process, the only gradebook writer):
 :func:`apply_late_penalty` after a submission's scores are stored. Workers
-can use :func:`load_deadlines` (picklable) and :meth:`Deadlines.penalty`.
+(no gradebook) can use :func:`lateness` with :func:`load_deadlines`' result
+(picklable), loaded once by the main process.
 """
 
 from __future__ import annotations
@@ -278,8 +279,9 @@ def apply_late_penalty(gb, course, assignment: str, student: str) -> dict:
     What stock ``nbgrader autograde`` does (``Autograde.init_assignment``
     stores ``timestamp.txt`` in the submission, ``AssignLatePenalties`` asks
     the plugin for each notebook's penalty); call it after the submission's
-    scores are stored. Returns ``{"timestamp", "duedate", "seconds_late",
-    "late_penalty"}`` (datetimes naive UTC or None; penalty in points).
+    scores are stored. Returns ``{"submitted", "due", "seconds_late",
+    "late_penalty"}`` (times as ``"YYYY-MM-DD HH:MM:SS UTC"`` or None, the
+    penalty in points): JSON-friendly, for grades.csv and the feedback.
     """
     sync_due_date(gb, course, assignment)
     deadlines = load_deadlines(course, assignment, gb)
@@ -303,5 +305,19 @@ def apply_late_penalty(gb, course, assignment: str, student: str) -> dict:
                     notebook.late_submission_penalty = pp._check_late_penalty(notebook, value)
                     total += notebook.late_submission_penalty
         gb.db.commit()
-    return {"timestamp": when, "duedate": deadlines.due_for(student), "seconds_late": float(late),
-            "late_penalty": total}
+    return _info(when, deadlines.due_for(student), late, total)
+
+
+def _info(when, due, seconds_late, penalty) -> dict:
+    shown = (lambda d: None if d is None else f"{d:%Y-%m-%d %H:%M:%S} UTC")
+    return {"submitted": shown(when), "due": shown(due), "seconds_late": float(seconds_late),
+            "late_penalty": float(penalty)}
+
+
+def lateness(course, deadlines: Deadlines, student: str, score: float) -> dict:
+    """Like :func:`apply_late_penalty`, without the gradebook (a worker can
+    call it): the penalty on ``score`` for ``submitted/<student>``'s time,
+    with :func:`load_deadlines`' result loaded once by the main process."""
+    when = submission_time(course, deadlines.assignment, student, deadlines)
+    return _info(when, deadlines.due_for(student), deadlines.seconds_late(student, when),
+                 deadlines.penalty(student, when, score))

@@ -551,3 +551,38 @@ def test_cli(course, nb, tmp_path):
                       "--course", c.root)
     assert proc.returncode == 0, proc.stderr
     assert "no submission (empty cell)" in proc.stdout and (tmp_path / "o.csv").is_file()
+
+
+# ---- lateness in grades.csv, summary and feedback ------------------------------------------
+def test_lateness_in_reports_and_feedback(course, nb, tmp_path):
+    from types import SimpleNamespace
+
+    from autograder.deadlines import lateness
+    from autograder.feedback import summary_markdown
+    from autograder.report import grades_csv, summary_text
+
+    c = course(f"c.Autograder.duedates = {{'{A}': '{DUE}'}}\n"
+               "c.LateSubmissionPlugin.penalty_method = 'zero'")
+    run(c, write_download(tmp_path / "canvas", canvas_files(nb), as_zip=True))
+    d = load_deadlines(c, A)
+    late = lateness(c, d, "23456", 7.0)
+    assert late == {"submitted": "2026-02-21 09:00:00 UTC", "due": "2026-02-20 17:00:00 UTC",
+                    "seconds_late": 16 * 3600.0, "late_penalty": 7.0}
+    on_time = lateness(c, d, "12345", 7.0)
+    assert on_time["late_penalty"] == 0 and on_time["seconds_late"] == 0
+    json.dumps(late)  # stored in the batch's JSON result files
+
+    spec = SimpleNamespace(name=A, order=["q1"], grade_cells={"q1": SimpleNamespace(max_score=7)},
+                           autograded_ids=["q1"])
+    results = [{"student": s, "questions": [{"id": "q1", "points": 7.0, "status": "passed"}], "score": 7.0,
+                "max_score": 7.0, "status": "ok", "flags": [], "late": info}
+               for s, info in [("12345", on_time), ("23456", late)]]
+    rows = list(csv.DictReader(io.StringIO(grades_csv(spec, results))))
+    assert rows[1]["late_penalty"] == "7" and rows[1]["hours_late"] == "16.00" and rows[0]["late_penalty"] == "0"
+    assert "late: 1 submission(s)" in summary_text(spec, results)
+    result = SimpleNamespace(score=7.0, max_score=7.0, manual_pending=0, questions=[], flags=[])
+    text = summary_markdown(result, late)
+    assert "16.0 hours after the due date" in text and "-7" in text
+    assert "before the due date" in summary_markdown(result, on_time)
+    for row in [r.split(",") for r in grades_csv(spec, [dict(r, late=None) for r in results]).splitlines()[:1]]:
+        assert "late_penalty" not in row  # without lateness the columns stay as they were
