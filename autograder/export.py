@@ -173,6 +173,11 @@ def _shown(first, last, uid) -> str:
     return f"{safe_text(name)} ({uid})" if name else str(uid)
 
 
+def _note_missing(result, names, missing, shown) -> None:
+    if missing:
+        result["missing"].append(shown if len(missing) == len(names) else f"{shown} ({', '.join(missing)})")
+
+
 def _csv_sheet(names, scores, people, submitted, ros, match, result):
     header = ["student", "first_name", "last_name", "email", "lms_user_id"]
     for a in names:
@@ -184,9 +189,9 @@ def _csv_sheet(names, scores, people, submitted, ros, match, result):
         listed = set(submitted)
         for _, uid, first, last, email in ros.students:
             sid = match(uid)
+            _note_missing(result, names, [a for a in names if sid not in scores[a]], _shown(first, last, uid))
             if sid is None and uid not in listed:
                 rows_for.append((uid, (first, last, email, uid)))
-                result["missing"].append(_shown(first, last, uid))
                 listed.add(uid)
     rows = []
     for sid, (first, last, email, lms) in rows_for:
@@ -234,9 +239,8 @@ def _canvas_sheet(course, names, scores, ros, match, result, log):
         for a in names:
             d = scores[a].get(sid) if sid else None
             cells.append(_num(d["total"]) if d else "")
-        if sid is None or all(c == "" for c in cells):
-            first, last = ros.by_id()[students[i]][1:3]
-            result["missing"].append(_shown(first, last, students[i]))
+        first, last = ros.by_id()[students[i]][1:3]
+        _note_missing(result, names, [a for a, c in zip(names, cells) if c == ""], _shown(first, last, students[i]))
         rows.append([r[index[h]] for h in ids] + cells)
         result["rows"] += 1
     return header, rows

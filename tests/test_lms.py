@@ -586,3 +586,20 @@ def test_lateness_in_reports_and_feedback(course, nb, tmp_path):
     assert "before the due date" in summary_markdown(result, on_time)
     for row in [r.split(",") for r in grades_csv(spec, [dict(r, late=None) for r in results]).splitlines()[:1]]:
         assert "late_penalty" not in row  # without lateness the columns stay as they were
+
+
+def test_moodle_flat_files_and_forced_layout(course, nb, tmp_path):
+    """Moodle without "download submissions in folders"; ``layout`` forces the reading."""
+    c = course()
+    files = {"Jane Doe_101_assignsubmission_file_hedging.ipynb": (nb, t("2026-02-20 16:59")),
+             "Jane Doe_101_assignsubmission_onlinetext_onlinetext.html": (b"<p/>", t("2026-02-20 16:59"))}
+    result, report = run(c, write_download(tmp_path / "flat", files, as_zip=True))
+    assert result["layout"] == "moodle" and result["imported"] == ["101"], report
+    assert stamp(c, "101") == dt.datetime(2026, 2, 20, 16, 59)
+    # the same files read as plain <student>.ipynb files
+    result, report = run(c, write_download(tmp_path / "flat2", files, as_zip=True), layout="folder")
+    assert result["imported"] == ["Jane_Doe_101_assignsubmission_file_hedging"], report
+    # a download zipped with its folder around it is still recognised
+    nested = {f"Download/{k}": v for k, v in canvas_files(nb).items()}
+    result, report = run(c, write_download(tmp_path / "nested", nested, as_zip=True))
+    assert result["layout"] == "canvas" and "12345" in result["imported"], report
