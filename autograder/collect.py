@@ -167,8 +167,13 @@ def collect(course: Course, assignment: str, directory, log=print, layout: str =
     "late", "timestamp", "time_from_platform", "state"}}, "notes": [...]}``.
     """
     from .deadlines import LMS_FILE, course_timezone, format_timestamp, load_deadlines, reconcile
-    from .lms import TooLarge, max_submission_bytes, parse_export, read_export, read_roster, safe_text
+    from .lms import TooLarge, max_submission_bytes, parse_export, printable, read_export, read_roster, safe_text
     from .spec import load_spec
+
+    raw_log = log
+
+    def log(line):  # names in a download may hold any bytes: never print them raw
+        raw_log(printable(line))
 
     src = Path(directory)
     config = course.config
@@ -268,7 +273,7 @@ def collect(course: Course, assignment: str, directory, log=print, layout: str =
             gb.close()
     atomic_write(course.root / REGISTRY, json.dumps(registry, indent=1, sort_keys=True).encode())
     for what, why in skipped:
-        log(f"skipped   {safe_text(what, 300)}: {why}")
+        log(f"skipped   {what}: {why}")
     for note in notes:
         log(f"note      {note}")
     if file_times:

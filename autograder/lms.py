@@ -63,24 +63,25 @@ MAX_ID_LENGTH = 64
 
 
 # ---- text that ends up in paths, databases and spreadsheets ---------------------
-def safe_text(text, limit: int = 128) -> str:
-    """``text`` fit for a database, a report line or a spreadsheet cell.
-
-    Lone surrogates (undecodable bytes in file names), control and format
-    characters (including bidirectional overrides) become U+FFFD, runs of
-    whitespace one space; the result is stripped and at most ``limit``
-    characters long.
-    """
+def printable(text) -> str:
+    """``text`` with lone surrogates (undecodable bytes in file names),
+    control and format characters (including bidirectional overrides) made
+    U+FFFD and other whitespace a space: safe to print and to store."""
     out = []
     for ch in str(text):
-        cat = unicodedata.category(ch)
         if ch.isspace():
             out.append(" ")
-        elif cat in ("Cc", "Cs", "Cf", "Co", "Cn"):
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Cf", "Co", "Cn"):
             out.append("\ufffd")
         else:
             out.append(ch)
-    return re.sub(r" +", " ", "".join(out)).strip()[:limit]
+    return "".join(out)
+
+
+def safe_text(text, limit: int = 128) -> str:
+    """``text`` fit for a database or a spreadsheet cell: :func:`printable`,
+    runs of spaces made one, stripped, at most ``limit`` characters."""
+    return re.sub(r" +", " ", printable(text)).strip()[:limit]
 
 
 def student_id_for(raw: str) -> str:

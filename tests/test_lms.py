@@ -336,6 +336,8 @@ def test_hostile_folder(course, nb, tmp_path):
         assert name in report, (name, report)
     for student in c.submitted_dir.iterdir():
         assert b"secret" not in (student / A / f"{A}.ipynb").read_bytes()
+    report.encode("utf-8")  # printable: no lone surrogates
+    assert "\x1b" not in report and "\u202e" not in report
     weird_id = next(i for i in imported if i != "alice")
     assert weird_id.isascii() and "/" not in weird_id
     # the name is stored without surrogates or control characters
