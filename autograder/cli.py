@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", "write a grade-upload file (Canvas, Moodle or plain CSV) from the gradebook")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                    help="assignments to export (default: all, one course-wide sheet)")
-    p.add_argument("--format", choices=("canvas", "moodle", "csv"), default="csv", dest="fmt")
+    p.add_argument("--format", choices=("canvas", "moodle", "csv"), default="csv", dest="fmt",
+                   help="canvas: gradebook import CSV; moodle: grading worksheet; csv: plain (default)")
     p.add_argument("--roster", metavar="FILE",
                    help="the platform's own export: Canvas gradebook CSV or Moodle grading worksheet")
     p.add_argument("--output", "-o", metavar="FILE", required=True, help="the file to write")

@@ -241,7 +241,7 @@ def collect(course: Course, assignment: str, directory, log=print, layout: str =
             record = {"platform": cand.platform, "identity": safe_text(cand.identity, 300),
                       "source": safe_text(f"{src.name}: {entry.path}", 500), "late": cand.late,
                       "file_time": format_timestamp(entry.mtime) if entry.mtime else None,
-                      "time_source": "platform" if cand.time_from_platform else "file"}
+                      "time_source": "platform" if cand.time_from_platform else "file", "timestamp_txt": stamp}
             atomic_write(dest_dir / LMS_FILE, json.dumps(record, indent=1, sort_keys=True).encode())
             if gb is not None:
                 _store_student(gb, student, cand, from_platform=cand.platform != "folder" or bool(people))

@@ -226,24 +226,33 @@ def read_lms_record(folder) -> dict:
 
 
 def submission_time(course, assignment: str, student: str, deadlines: Deadlines | None = None):
-    """The submission's time (naive UTC) from ``timestamp.txt``, reconciled
-    with the platform's late mark when ``deadlines`` are given; None if unknown."""
+    """The submission's time (naive UTC) from ``timestamp.txt``; None if unknown.
+
+    When ``timestamp.txt`` is as collect wrote it, the file time collect
+    recorded is reconciled again with the platform's late mark and the
+    (possibly new) due date in ``deadlines``; a ``timestamp.txt`` edited by
+    hand is taken as it is.
+    """
     from nbgrader.utils import parse_utc
 
     folder = course.submitted_dir / student / assignment
     record = read_lms_record(folder)
-    raw = record.get("file_time")
-    if raw is None:
-        try:
-            raw = (folder / "timestamp.txt").read_text("utf-8").strip()
-        except OSError:
-            return None
+    try:
+        raw = (folder / "timestamp.txt").read_text("utf-8").strip()
+    except OSError:
+        raw = ""
+    late = None
+    if record.get("file_time") and raw == (record.get("timestamp_txt") or ""):
+        # as collect left it (not edited by hand): reconcile again, the due date may be new
+        raw, late = record["file_time"], record.get("late")
+    if not raw:
+        return None
     try:
         when = parse_utc(raw)
     except (ValueError, OverflowError):
         return None
     if deadlines is not None:
-        when, _ = reconcile(when, record.get("late"), deadlines.duedate)
+        when, _ = reconcile(when, late, deadlines.duedate)
     return when
 
 

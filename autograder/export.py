@@ -152,7 +152,10 @@ def export(course: Course, assignments: list, fmt: str, output, roster=None, log
     if ros is not None and fmt != "csv":
         in_roster = {match(uid) for _, uid, *_ in ros.students}
         result["not_in_roster"] = [s for s in submitted if s not in in_roster]
-    atomic_write(Path(output), write_csv(header, rows))
+    try:
+        atomic_write(Path(output), write_csv(header, rows))
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
 
     for a, per in scores.items():
         for s, d in sorted(per.items()):

@@ -605,3 +605,17 @@ def test_moodle_flat_files_and_forced_layout(course, nb, tmp_path):
     nested = {f"Download/{k}": v for k, v in canvas_files(nb).items()}
     result, report = run(c, write_download(tmp_path / "nested", nested, as_zip=True))
     assert result["layout"] == "canvas" and "12345" in result["imported"], report
+
+
+def test_due_date_set_after_collect_and_hand_edited_times(course, nb, tmp_path):
+    from autograder.deadlines import submission_time
+
+    c = course()  # no due date while collecting
+    files = {k: (v[0], t("2026-03-01 12:00")) for k, v in canvas_files(nb).items()}  # extraction times
+    run(c, write_download(tmp_path / "canvas", files, as_zip=False))
+    c = course(f"c.Autograder.duedates = {{'{A}': '{DUE}'}}")
+    d = load_deadlines(c, A)
+    assert d.seconds_late("12345", submission_time(c, A, "12345", d)) == 0  # Canvas: on time
+    assert submission_time(c, A, "23456", d) == dt.datetime(2026, 3, 1, 12)  # Canvas: late
+    (c.submitted_dir / "12345" / A / "timestamp.txt").write_text("2026-02-25 10:00:00 UTC")  # by hand
+    assert submission_time(c, A, "12345", d) == dt.datetime(2026, 2, 25, 10)
