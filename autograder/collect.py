@@ -210,6 +210,7 @@ def collect(course: Course, assignment: str, directory, log=print, layout: str =
 
     registry = load_registry(course)
     ids, notes = _assign_ids(course, [c for c, _, _ in chosen], registry)
+    atomic_write(course.root / REGISTRY, json.dumps(registry, indent=1, sort_keys=True).encode())  # ids first
     gb = _open_gradebook(course)
     try:
         deadlines = load_deadlines(course, assignment, gb)
@@ -271,7 +272,6 @@ def collect(course: Course, assignment: str, directory, log=print, layout: str =
     finally:
         if gb is not None:
             gb.close()
-    atomic_write(course.root / REGISTRY, json.dumps(registry, indent=1, sort_keys=True).encode())
     for what, why in skipped:
         log(f"skipped   {what}: {why}")
     for note in notes:
