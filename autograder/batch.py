@@ -41,7 +41,7 @@ RESULT_FILE = ".autograder.json"
 _W = {}
 
 
-def _worker_init(course_root, name, limits, config, sandbox):
+def _worker_init(course_root, name, limits, config, sandbox, deadlines):
     import warnings
 
     # nbformat warns about repaired cell ids in students' files; the notes
@@ -52,7 +52,7 @@ def _worker_init(course_root, name, limits, config, sandbox):
     from .spec import load_spec
 
     course = Course(course_root)
-    _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox,
+    _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox, deadlines=deadlines,
               spec=load_spec(course.source_notebook(name), name, config))
 
 
@@ -86,6 +86,13 @@ def _grade_one(student: str, path: str | None, note: str | None, uid_first: int)
             result.notes.insert(0, note)
             result.flags.insert(0, note)
     result.student = student
+    from .deadlines import lateness
+
+    try:
+        late = lateness(course, _W["deadlines"], student, result.score) if _W.get("deadlines") else None
+    except Exception as exc:  # a deadline problem must not lose the grade
+        late = None
+        result.notes.append(f"late penalty not computed: {type(exc).__name__}: {exc}")
     fb_path = course.feedback_dir / student / name / f"{name}.html"
     if nb is not None:
         import nbformat
@@ -99,10 +106,12 @@ def _grade_one(student: str, path: str | None, note: str | None, uid_first: int)
             import nbformat
 
             nb = nbformat.v4.new_notebook()
-        atomic_write(fb_path, render_feedback(nb, result, spec).encode("utf-8", "replace"))
+        atomic_write(fb_path, render_feedback(nb, result, spec, late=late).encode("utf-8", "replace"))
     except Exception as exc:
         result.notes.append(f"feedback not written: {type(exc).__name__}: {exc}")
     data = result.to_json()
+    if late:
+        data["late"] = late
     atomic_write(out_dir / RESULT_FILE, json.dumps(data, indent=1, sort_keys=True).encode("utf-8", "replace"))
     return data
 
@@ -237,6 +246,7 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=
     import warnings
 
     if unchanged and _already_stored(gb, name, data):
+        _store_late(gb, name, data)
         return
     student = data["student"]
     gb.update_or_create_student(student)
@@ -263,6 +273,27 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=
     nb.flagged = any(f.startswith("flagged:") for f in data.get("flags", []))
     gb.db.commit()
     del submission
+    _store_late(gb, name, data)
+
+
+def _store_late(gb, name, data) -> None:
+    """nbgrader's late penalty for this submission, into the gradebook and ``data``."""
+    course = _MAIN.get("course")
+    if course is None:
+        return
+    from .deadlines import apply_late_penalty
+
+    try:
+        late = apply_late_penalty(gb, course, name, data["student"])
+    except Exception as exc:  # a deadline problem must not lose the grade
+        data.setdefault("notes", []).append(f"late penalty not stored: {type(exc).__name__}: {exc}")
+        return
+    if late and (late.get("submitted") or late.get("late_penalty")):
+        data["late"] = late
+
+
+#: The course being graded, in the main process (for the gradebook writer).
+_MAIN: dict = {}
 
 
 def merge_manual(gb, name: str, data: dict) -> dict:
@@ -332,7 +363,7 @@ def regenerate_feedback(course: Course, name: str, results: list, log=print) -> 
         except (OSError, ValueError):
             nb = nbformat.v4.new_notebook()
         result = Result(**{k: v for k, v in data.items() if k in fields})
-        html = render_feedback(nb, result, spec)
+        html = render_feedback(nb, result, spec, late=data.get("late"))
         atomic_write(course.feedback_dir / student / name / f"{name}.html", html.encode("utf-8", "replace"))
         written += 1
     from .feedback import install_mathjax
@@ -380,6 +411,7 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     from .report import write_reports
     from .spec import spec_for
 
+    _MAIN["course"] = course
     if sandbox and not box.probe().sandboxed:
         raise UserError(f"cannot sandbox the submissions: {box.probe().reason}; "
                         "pass --no-sandbox to grade without it (trusts the students)")
@@ -435,6 +467,11 @@ def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox
     from nbgrader.api import Gradebook
     from tqdm import tqdm
 
+    from .deadlines import load_deadlines
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        deadlines = load_deadlines(course, name, gb)
+
     from .sandbox import uid_block
 
     # fork: workers start at once with everything imported. The pool is
@@ -454,7 +491,7 @@ def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox
     try:
         while remaining:
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                       initargs=(str(course.root), name, limits, course.config, sandbox))
+                                       initargs=(str(course.root), name, limits, course.config, sandbox, deadlines))
             futures = {}
             for student, path, note in remaining:
                 uid = first_uid + UIDS_PER_SUBMISSION * next(next_slot)
