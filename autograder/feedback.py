@@ -189,6 +189,7 @@ def render_feedback(nb: NotebookNode, result, spec, late=None) -> str:
     from nbformat.v4 import new_markdown_cell
 
     nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if "autograder_mark_scheme" not in c.get("metadata", {})]
     scores = {q["id"]: q for q in result.questions}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})

@@ -125,6 +125,14 @@ def test_manual_grade_survives_force_and_reaches_reports_and_feedback(loop):
     assert "Clear and right: well argued." in (course / "feedback" / "honest" / "demo" / "demo.html").read_text()
 
 
+def test_mark_scheme_for_the_grader_only(loop):
+    course, _ = loop
+    graded = (course / "autograded" / "honest" / "demo" / "demo.ipynb").read_text()
+    assert "For the grader" in graded and "Because." in graded
+    assert "For the grader" not in (course / "feedback" / "honest" / "demo" / "demo.html").read_text()
+    assert "Because." not in (course / "release" / "demo" / "demo.ipynb").read_text()
+
+
 def test_feedback_is_offline_and_readable(loop):
     course, _ = loop
     html = (course / "feedback" / "wrong" / "demo" / "demo.html").read_text()
