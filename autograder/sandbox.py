@@ -310,8 +310,26 @@ _MPL = None
 
 
 def prepare() -> None:
-    """Build what every box shares (call before forking workers)."""
+    """Build what every box shares (call before forking workers).
+
+    Also removes the cgroups of boxes whose grader was killed outright
+    (``ag-*`` cgroups with no process left in them).
+    """
     _mpl_cache()
+    caps = probe()
+    if caps.cgroup:
+        controllers = ("memory", "pids") if caps.cgroup == "v1" else ("",)
+        for controller in controllers:
+            base = Path("/sys/fs/cgroup") / controller / _own_cgroup(controller).lstrip("/")
+            for stale in base.glob("ag-*"):
+                owner = stale.name.split("-")[1]
+                if owner.isdigit() and Path(f"/proc/{owner}").exists():
+                    continue  # its grader is alive: not stale
+                try:
+                    if not (stale / "cgroup.procs").read_text().strip():
+                        stale.rmdir()
+                except OSError:
+                    pass
 
 
 def _readonly_paths() -> list[str]:
