@@ -263,7 +263,6 @@ def _encode(value, budget, depth):
     import numbers
 
     type_name = type(value).__name__
-    module = type(value).__module__ or ""
     if value is None:
         return {"kind": "none"}
     if isinstance(value, bool) or type_name == "bool_":
@@ -274,23 +273,23 @@ def _encode(value, budget, depth):
         number = float(value)
         return {"kind": "number", "value": number if math.isfinite(number) else str(number),
                 "integer": isinstance(value, numbers.Integral), "type": type_name}
-    if module.startswith("numpy") and type_name == "ndarray":
+    np_ = sys.modules.get("numpy")
+    if np_ is not None and isinstance(value, np_.ndarray):
         if value.size > budget:
             return {"kind": "too-large", "type": type_name}
         array = _numeric_array(value)
         if array is None:
             return {"kind": "array", "dtype": str(value.dtype), "npy": None, "shape": list(value.shape)}
         return {"kind": "array", "npy": _npy(array), "shape": list(array.shape)}
-    if module.startswith("pandas") and hasattr(value, "index") and hasattr(value, "to_numpy"):
-        if getattr(value, "size", 0) > budget:
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, (pd.Series, pd.DataFrame)):
+        if value.size > budget:
             return {"kind": "too-large", "type": type_name}
-        is_frame = hasattr(value, "columns")
-        if type_name not in ("Series", "DataFrame") and not is_frame and value.ndim != 1:
-            return {"kind": "other", "type": type_name}
+        is_frame = isinstance(value, pd.DataFrame)
         array = _numeric_array(value.to_numpy())
         out = {"kind": "frame" if is_frame else "series", "type": type_name,
                "npy": None if array is None else _npy(array),
-               "dtype": str(getattr(value, "dtype", "")) if not is_frame else "",
+               "dtype": "" if is_frame else str(value.dtype),
                "index": _labels(value.index, budget)}
         if is_frame:
             out["columns"] = _labels(value.columns, budget)
@@ -306,7 +305,7 @@ def _encode(value, budget, depth):
         if len(value) > 1_000:
             return {"kind": "too-large", "type": type_name}
         return {"kind": "dict", "items": [[str(k), _encode(v, budget, depth + 1)] for k, v in value.items()]}
-    if module.startswith("pandas") and type_name == "Index":
+    if pd is not None and isinstance(value, pd.Index):
         return {"kind": "list", "type": "Index", "items": [_encode(v, budget, depth + 1) for v in value.tolist()]}
     return {"kind": "other", "type": type_name[:100]}
 
