@@ -31,7 +31,8 @@ Contents
   :func:`factor_contributions`, :func:`hedge_for_risk_share`
 * ``covariance``: :func:`implied_covariance`, :func:`parameter_counts`,
   :func:`sample_covariance`, :func:`residual_correlation`,
-  :class:`PCAFactors`, :func:`pca_factors`
+  :class:`PCAFactors`, :func:`pca_factors`, :func:`ledoit_wolf_covariance`,
+  :func:`min_variance_weights`
 * ``practice``: :class:`FiveTickerReport`, :func:`five_ticker_report`
 * ``mistakes``: common mistakes reproduced on purpose, and ``diagnose``,
   for the autograder's hints
@@ -47,8 +48,8 @@ Examples
 
 from . import mistakes
 from .annualize import annualize_mean, annualize_variance, annualize_vol, sharpe_ratio
-from .covariance import (PCAFactors, implied_covariance, parameter_counts, pca_factors, residual_correlation,
-                         sample_covariance)
+from .covariance import (PCAFactors, implied_covariance, ledoit_wolf_covariance, min_variance_weights,
+                         parameter_counts, pca_factors, residual_correlation, sample_covariance)
 from .factor_model import FactorFit, fit_factor_model, hedge_positions, hedged_returns, tracking_returns
 from .practice import FiveTickerReport, five_ticker_report
 from .risk_budget import alpha_pnl, expected_pnl, position_size
@@ -71,6 +72,8 @@ __all__ = [
     "hedge_positions",
     "hedged_returns",
     "implied_covariance",
+    "ledoit_wolf_covariance",
+    "min_variance_weights",
     "mistakes",
     "parameter_counts",
     "pca_factors",

@@ -334,3 +334,17 @@ def test_implied_covariance_is_positive_definite(n, k, seed):
     assert np.linalg.eigvalsh(sigma).min() > 0
     counts = solutions.parameter_counts(n, k)
     assert counts["factor_model"] == n * k + k * (k + 1) // 2 + n
+
+
+def test_ledoit_wolf_and_min_variance_against_sklearn_and_numpy():
+    from sklearn.covariance import LedoitWolf
+
+    R = MONTHLY[factordata.tickers()].to_numpy()
+    for rows in (R[-24:], R[-120:], R):
+        assert close(solutions.ledoit_wolf_covariance(rows), LedoitWolf().fit(rows).covariance_)
+    S = np.cov(R, rowvar=False)
+    w = solutions.min_variance_weights(S)
+    inv = np.linalg.inv(S)
+    assert close(w, inv.sum(axis=1) / inv.sum()) and close(w.sum(), 1.0)
+    with pytest.raises(ValueError, match="cov must be invertible"):
+        solutions.min_variance_weights(np.ones((3, 3)))
