@@ -32,7 +32,7 @@ SOURCES = ROOT / "exercises" / "source"
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers")
+ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers", "many-factors")
 
 #: Figures (cell-output images) each chapter must show at least; from the
 #: figures the book's issue asks for (see the comments) and the chapters.
