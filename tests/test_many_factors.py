@@ -348,3 +348,236 @@ def test_ledoit_wolf_and_min_variance_against_sklearn_and_numpy():
     assert close(w, inv.sum(axis=1) / inv.sum()) and close(w.sum(), 1.0)
     with pytest.raises(ValueError, match="cov must be invertible"):
         solutions.min_variance_weights(np.ones((3, 3)))
+
+
+# ------------------------------------------------------------------ autograder.checks.many_factors
+from test_checks import assert_no_leak, fails, fails_with  # noqa: E402
+
+from autograder import checks  # noqa: E402
+
+MF = checks.many_factors
+CHOICES = [("MSFT", ["KO", "PEP", "XOM", "CVX", "MSFT"]),
+           ("KO", ["JPM", "BAC", "AAPL", "AMD", "UNH"]),
+           ("XOM", ["JNJ", "LLY", "MRK", "PFE", "GE"])]
+
+
+def student_answers(ticker, tickers, factors=FACTORS):
+    """The source solution's answers, computed independently with numpy (lstsq)."""
+    r = MONTHLY[ticker]
+    one = lstsq_fit(r, factors[["Mkt-RF"]])
+    three = lstsq_fit(r, factors)
+    betas = pd.Series(three["coef"][1:], index=FF3)
+    hedged = r - factors.to_numpy() @ betas.to_numpy()
+    exposures = pd.Series(lstsq_fit(hedged, factors)["coef"][1:], index=FF3)
+    S = np.cov(factors.to_numpy(), rowvar=False)
+    b = betas.to_numpy()
+    B, var_e = [], []
+    for t in tickers:
+        fit = lstsq_fit(MONTHLY[t], factors)
+        B.append(fit["coef"][1:])
+        var_e.append(np.var(fit["resid"], ddof=1))
+    B = np.array(B)
+    return {
+        "factors": factors, "alpha_capm": one["coef"][0], "beta_capm": one["coef"][1],
+        "alpha_ff3": three["coef"][0], "betas": betas,
+        "alpha_capm_annual": one["coef"][0] * 12, "alpha_ff3_annual": three["coef"][0] * 12,
+        "hedged": hedged, "exposures": exposures, "legs": -1e6 * betas,
+        "factor_var": float(b @ S @ b),
+        "contributions": pd.Series(b * (S @ b) / r.var(), index=FF3),
+        "implied_cov": pd.DataFrame(B @ S @ B.T + np.diag(var_e), index=tickers, columns=tickers),
+        "params_factor": 5 * 3 + 6 + 5, "params_unrestricted": 15,
+    }
+
+
+def run_checks(ans, ticker, tickers):
+    MF.ticker(ticker)
+    MF.tickers(tickers)
+    MF.factors(ans["factors"])
+    for name in ("alpha_capm", "beta_capm", "alpha_ff3", "betas"):
+        getattr(MF, name)(ans[name], ticker=ticker, factors=ans["factors"])
+    MF.alpha_capm_annual(ans["alpha_capm_annual"], ticker=ticker, alpha_capm=ans["alpha_capm"])
+    MF.alpha_ff3_annual(ans["alpha_ff3_annual"], ticker=ticker, alpha_ff3=ans["alpha_ff3"])
+    MF.hedged(ans["hedged"], ticker=ticker, betas=ans["betas"])
+    MF.exposures(ans["exposures"], ticker=ticker, hedged=ans["hedged"])
+    MF.legs(ans["legs"], ticker=ticker, betas=ans["betas"])
+    MF.factor_var(ans["factor_var"], ticker=ticker, betas=ans["betas"])
+    MF.contributions(ans["contributions"], ticker=ticker, betas=ans["betas"])
+    MF.implied_cov(ans["implied_cov"], tickers=tickers)
+    MF.params_factor(ans["params_factor"], tickers=tickers)
+    MF.params_unrestricted(ans["params_unrestricted"], tickers=tickers)
+
+
+@pytest.mark.parametrize("ticker, tickers", CHOICES, ids=[c[0] for c in CHOICES])
+def test_checks_accept_the_solution(ticker, tickers):
+    run_checks(student_answers(ticker, tickers), ticker, tickers)
+
+
+def test_checks_validate_choices():
+    assert "chapter" in fails(MF.ticker, "BAC")
+    assert "not one of" in fails(MF.ticker, "ZZZ")
+    assert "five" in fails(MF.tickers, ["KO"]) or "5" in fails(MF.tickers, ["KO"])
+    assert "Series" in fails(MF.betas, 1.0, ticker="KO")
+    assert "single number" in fails(MF.alpha_ff3, FACTORS["SMB"], ticker="KO")
+
+
+def test_checks_name_each_planted_mistake():
+    t, names = "MSFT", CHOICES[0][1]
+    ans = student_answers(t, names)
+    raw_market = FACTORS.assign(**{"Mkt-RF": FACTORS["Mkt-RF"] + FF["RF"]})
+    # Mkt-RF plus RF (raw market) as a factor
+    fails_with(MF.factors, raw_market, "raw market return", FACTORS)
+    wrong = student_answers(t, names, factors=raw_market)
+    fails_with(MF.betas, wrong["betas"], "raw market return", ans["betas"], ticker=t)
+    fails_with(MF.alpha_ff3, wrong["alpha_ff3"], "raw market return", ans["alpha_ff3"], ticker=t)
+    assert "RF is the risk-free rate" in fails(MF.factors, FF.loc[:, ["Mkt-RF", "SMB", "HML", "RF"]])
+    # monthly figures annualized with 252
+    fails_with(MF.alpha_ff3_annual, ans["alpha_ff3"] * 252, "annualized with 252", ans["alpha_ff3_annual"],
+               ticker=t, alpha_ff3=ans["alpha_ff3"])
+    fails_with(MF.factor_var, ans["factor_var"] * 252, "annualized with 252", ans["factor_var"], ticker=t)
+    fails_with(MF.implied_cov, ans["implied_cov"] * 252, "annualized with 252", ans["implied_cov"], tickers=names)
+    # forgetting the factor covariances (diagonal Sigma_f)
+    S = FACTORS.cov().to_numpy()
+    b = ans["betas"].to_numpy()
+    fails_with(MF.factor_var, float(b @ np.diag(np.diag(S)) @ b), "diagonal factor covariance", ans["factor_var"], ticker=t)
+    B = np.array([lstsq_fit(MONTHLY[n], FACTORS)["coef"][1:] for n in names])
+    D = np.diag(np.diag(ans["implied_cov"].to_numpy() - B @ S @ B.T))
+    diag_implied = pd.DataFrame(B @ np.diag(np.diag(S)) @ B.T + D, index=names, columns=names)
+    fails_with(MF.implied_cov, diag_implied, "diagonal factor covariance", ans["implied_cov"], tickers=names)
+    # Euler contributions without the cross terms
+    own = pd.Series(b**2 * np.diag(S) / MONTHLY[t].var(), index=FF3)
+    fails_with(MF.contributions, own, "without the cross terms", ans["contributions"], ticker=t)
+    # more named slips
+    fails_with(MF.hedged, MONTHLY[t] + FACTORS @ ans["betas"], "adding the tracking", ans["hedged"], ticker=t)
+    fails_with(MF.hedged, MONTHLY[t] - ans["betas"]["Mkt-RF"] * FACTORS["Mkt-RF"], "market leg only", ans["hedged"], ticker=t)
+    fails_with(MF.legs, 1e6 * ans["betas"], "opposite sign", ans["legs"], ticker=t)
+    fails_with(MF.betas, pd.Series({k: lstsq_fit(MONTHLY[t], FACTORS[[k]])["coef"][1] for k in FF3}),
+               "separate one-factor regressions", ans["betas"], ticker=t)
+    fails_with(MF.alpha_ff3, ans["alpha_capm"], "the CAPM alpha", ans["alpha_ff3"], ticker=t)
+    for wrong_count, phrase in [(23, "not the factor covariances"), (29, "every entry of Sigma_f"), (20, "forgetting the factor covariance matrix"), (11, "one-factor"),
+                                (21, "residual variances")]:
+        assert phrase in fails(MF.params_factor, wrong_count, tickers=names)
+    assert "only the covariances" in fails(MF.params_unrestricted, 10, tickers=names)
+    assert "every entry" in fails(MF.params_unrestricted, 25, tickers=names)
+
+
+def test_error_carried_forward():
+    """Later answers computed correctly from a wrong earlier answer pass; a later slip names the earlier question."""
+    t, names = "KO", CHOICES[1][1]
+    raw_market = FACTORS.assign(**{"Mkt-RF": FACTORS["Mkt-RF"] + FF["RF"]})
+    wrong = student_answers(t, names, factors=raw_market)
+    for name in ("alpha_capm", "beta_capm", "alpha_ff3", "betas"):   # consistent with their factors: credited
+        getattr(MF, name)(wrong[name], ticker=t, factors=raw_market)
+    MF.alpha_ff3_annual(wrong["alpha_ff3"] * 12, ticker=t, alpha_ff3=wrong["alpha_ff3"])
+    b_wrong = wrong["betas"]
+    hedged_wrong = MONTHLY[t] - FACTORS @ b_wrong                       # with the real factors, their betas
+    MF.hedged(hedged_wrong, ticker=t, betas=b_wrong)
+    MF.legs(-1e6 * b_wrong, ticker=t, betas=b_wrong)
+    S = FACTORS.cov()
+    MF.factor_var(float(b_wrong @ S @ b_wrong), ticker=t, betas=b_wrong)
+    MF.contributions(b_wrong * (S @ b_wrong) / MONTHLY[t].var(), ticker=t, betas=b_wrong)
+    # a slip on top of the carried error is judged on their basis and says so
+    message = fails(MF.legs, 1e6 * b_wrong, ticker=t, betas=b_wrong)
+    assert "follows from your answer to question 2" in message and "opposite sign" in message
+    message = fails(MF.alpha_ff3_annual, wrong["alpha_ff3"] * 252, ticker=t, alpha_ff3=wrong["alpha_ff3"])
+    assert "follows from your answer to question 2" in message and "252" in message
+    # the right answer passes whatever the earlier answer was
+    right = student_answers(t, names)
+    MF.hedged(right["hedged"], ticker=t, betas=b_wrong)
+
+
+def test_exposures_are_recomputed_from_the_students_series():
+    t, names = "XOM", CHOICES[2][1]
+    ans = student_answers(t, names)
+    zeros = pd.Series(0.0, index=FF3)
+    MF.exposures(zeros, ticker=t, hedged=ans["hedged"])                 # zero to rounding: accepted
+    market_only = MONTHLY[t] - ans["betas"]["Mkt-RF"] * FACTORS["Mkt-RF"]
+    message = fails(MF.exposures, zeros, ticker=t, hedged=market_only)  # typed-in zeros for a series that is not hedged
+    assert "not the slopes" in message and "type" in message
+    slopes = pd.Series(lstsq_fit(market_only, FACTORS)["coef"][1:], index=FF3)
+    message = fails(MF.exposures, slopes, ticker=t, hedged=market_only)
+    assert "still has exposure to SMB, HML" in message
+    assert_no_leak(message, slopes)
+    assert "missing" in fails(MF.exposures, zeros, ticker=t)
+
+
+# ------------------------------------------------------------------ the assignment notebook
+import ast  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "exercises" / "source" / "many-factors" / "many-factors.ipynb"
+PLAIN_TYPES = (float, int, str, list, pd.Series, pd.DataFrame, np.ndarray, np.floating, np.integer)
+
+
+def hidden_blocks():
+    nb = json.loads(SOURCE.read_text())
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if "### BEGIN HIDDEN TESTS" in text:
+            yield cell["metadata"]["nbgrader"]["grade_id"], text.split("### BEGIN HIDDEN TESTS")[1].split(
+                "### END HIDDEN TESTS")[0]
+
+
+def hidden_call_names() -> set:
+    """Check every hidden block's shape; return the student variables the calls name."""
+    names = set()
+    blocks = list(hidden_blocks())
+    assert 4 <= len(blocks) <= 8
+    for grade_id, block in blocks:
+        tree = ast.parse(block)
+        assert isinstance(tree.body[0], ast.ImportFrom) and ast.unparse(tree.body[0]) == "from autograder import checks"
+        for stmt in tree.body[1:]:
+            call = stmt.value
+            assert isinstance(stmt, ast.Expr) and isinstance(call, ast.Call), grade_id
+            assert ast.unparse(call.func).startswith("checks.many_factors."), grade_id
+            assert callable(getattr(MF, call.func.attr)), call.func.attr
+            for arg in [*call.args, *(k.value for k in call.keywords)]:
+                assert isinstance(arg, (ast.Name, ast.Constant)), ast.unparse(arg)
+                if isinstance(arg, ast.Name):
+                    names.add(arg.id)
+    return names
+
+
+def test_hidden_tests_follow_the_grading_contract():
+    """Only `from autograder import checks` and checks.many_factors.<name>(bare names or literals)."""
+    assert {"TICKER", "TICKERS", "factors", "betas", "hedged"} <= hidden_call_names()
+
+
+def test_source_notebook_executes_and_exports_plain_data(tmp_path):
+    """Run the source notebook (hidden tests included) in a kernel of the course venv."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(SOURCE, as_version=4)
+    names = sorted(hidden_call_names())
+    probe = ("import pandas as _pd, numpy as _np\n"
+             f"_types = {{n: type(globals()[n]).__name__ for n in {names!r}}}\n"
+             "print(_types)")
+    nb.cells.append(nbformat.v4.new_code_cell(probe))
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    types = ast.literal_eval(nb.cells[-1].outputs[0]["text"])
+    allowed = {"float", "int", "str", "list", "Series", "DataFrame", "ndarray", "float64", "int64"}
+    assert set(types.values()) <= allowed, types
+
+
+def test_student_version_has_no_hidden_tests(tmp_path):
+    from bad_submissions import run_autograder
+
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    shutil.copy2(ROOT / "exercises" / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(SOURCE.parent, course / "source" / "many-factors")
+    proc = run_autograder("release", "many-factors", "--course", course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    released = course / "release" / "many-factors" / "many-factors.ipynb"
+    text = released.read_text()
+    for marker in ("BEGIN HIDDEN TESTS", "checks.many_factors", "BEGIN SOLUTION", "Mark scheme"):
+        assert marker not in text, marker
+    nb = json.loads(text)
+    assert sum("raise NotImplementedError()" in "".join(c["source"]) for c in nb["cells"]) >= 7
+    points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in nb["cells"])
+    assert points == 17 + 4
