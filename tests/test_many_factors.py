@@ -480,6 +480,16 @@ def test_error_carried_forward():
     assert "follows from your answer to question 2" in message and "opposite sign" in message
     message = fails(MF.alpha_ff3_annual, wrong["alpha_ff3"] * 252, ticker=t, alpha_ff3=wrong["alpha_ff3"])
     assert "follows from your answer to question 2" in message and "252" in message
+    # the whole chain on the student's own (wrong) factors is credited too
+    hedged_own = MONTHLY[t] - raw_market @ b_wrong
+    MF.hedged(hedged_own, ticker=t, betas=b_wrong, factors=raw_market)
+    MF.exposures(pd.Series(0.0, index=FF3), ticker=t, hedged=hedged_own, factors=raw_market)
+    S_own = raw_market.cov()
+    MF.factor_var(float(b_wrong @ S_own @ b_wrong), ticker=t, betas=b_wrong, factors=raw_market)
+    MF.contributions(b_wrong * (S_own @ b_wrong) / MONTHLY[t].var(), ticker=t, betas=b_wrong, factors=raw_market)
+    message = fails(MF.factor_var, float(b_wrong @ np.diag(np.diag(S_own)) @ b_wrong), ticker=t, betas=b_wrong,
+                    factors=raw_market)
+    assert "follows from your answer to question 1" in message and "diagonal factor covariance" in message
     # the right answer passes whatever the earlier answer was
     right = student_answers(t, names)
     MF.hedged(right["hedged"], ticker=t, betas=b_wrong)

@@ -272,44 +272,63 @@ def alpha_ff3_annual(value, *, ticker, alpha_ff3=None) -> None:
 
 
 # --------------------------------------------------------------------------
-# Question 4: the hedged portfolio and its exposures
+# Questions 4 to 6: hedge, exposures, legs, variance and contributions
 # --------------------------------------------------------------------------
-def _hedged_from(ticker, b: pd.Series) -> pd.Series:
-    return _excess(ticker) - _factors()[list(FF3)] @ b[list(FF3)]
+def _carried_basis(ticker, betas, factors_):
+    """``(factors, betas, question)`` built from the student's earlier answers when one was wrong, else None."""
+    own_f = _student_factors(factors_)
+    own_b = _student_betas(betas, ticker)
+    if own_f is None and own_b is None:
+        return None
+    F = _factors() if own_f is None else own_f
+    b = _fit(ticker, _factors()).betas[list(FF3)] if own_b is None else own_b[list(FF3)]
+    return F, b, QUESTION["factors"] if own_f is not None else QUESTION["betas"]
 
 
-def hedged(value, *, ticker, betas=None) -> None:
+def _judge_on(got, name, ticker, betas, factors_, build, *, what, checklist):
+    """Judge ``got`` against ``build(F, b)`` = (reference, mistakes), with error carried forward."""
+    want, mistakes = build(_factors(), _fit(ticker, _factors()).betas[list(FF3)])
+    basis = _carried_basis(ticker, betas, factors_)
+    carried = None
+    if basis is not None:
+        F, b, question = basis
+        ecf_want, ecf_mistakes = build(F, b)
+        carried = (ecf_want, question, ecf_mistakes)
+    _judge(got, want, name, what=what, mistakes=mistakes, carried=carried, checklist=checklist)
+
+
+def hedged(value, *, ticker, betas=None, factors=None) -> None:
     """Monthly hedged returns r_e - b' f (a Series on the monthly dates)."""
     ticker = _ticker(ticker)
     got = as_series(value, "hedged", _dates(), index_desc=DATES_DESC)
-    fit = _fit(ticker, _factors())
-    one = _fit(ticker, _factors()["Mkt-RF"])
+    r, alpha = _excess(ticker), _fit(ticker, _factors()).alpha
+    capm_beta = _fit(ticker, _factors()["Mkt-RF"]).beta
 
-    def variants(b):
-        f = _factors()
-        return [
-            Mistake("adding the tracking portfolio instead of subtracting it (r_e + b' f)", _excess(ticker) + f @ b),
+    def build(F, b):
+        want = r - F @ b
+        return want, [
+            Mistake("adding the tracking portfolio instead of subtracting it (r_e + b' f)", r + F @ b),
             Mistake("a hedge of the market leg only (r_e - b_Mkt Mkt-RF); hedge all three factors",
-                    _excess(ticker) - b["Mkt-RF"] * f["Mkt-RF"]),
-            Mistake("a hedge with the CAPM beta on the market only", _excess(ticker) - one.beta * f["Mkt-RF"]),
-            Mistake("the residuals (hedged minus alpha): the hedged portfolio keeps its alpha", _hedged_from(ticker, b) - fit.alpha),
+                    r - b["Mkt-RF"] * F["Mkt-RF"]),
+            Mistake("a hedge with the CAPM beta on the market only", r - capm_beta * F["Mkt-RF"]),
+            Mistake("the residuals (hedged minus alpha): the hedged portfolio keeps its alpha", want - alpha),
         ]
 
-    own = _student_betas(betas, ticker)
-    carried = None if own is None else (_hedged_from(ticker, own), QUESTION["betas"], variants(own))
-    _judge(got, _hedged_from(ticker, fit.betas), "hedged", what=f"{ticker}'s monthly excess return minus b' f",
-           mistakes=variants(fit.betas), carried=carried,
-           checklist="hedged = r_e - (b_Mkt Mkt-RF + b_SMB SMB + b_HML HML), month by month, with the betas of question 2.")
+    _judge_on(got, "hedged", ticker, betas, factors, build, what=f"{ticker}'s monthly excess return minus b' f",
+              checklist="hedged = r_e - (b_Mkt Mkt-RF + b_SMB SMB + b_HML HML), month by month, with the betas of "
+                        "question 2.")
 
 
-def exposures(value, *, ticker, hedged=None) -> None:
+def exposures(value, *, ticker, hedged=None, factors=None) -> None:
     """Slopes of the hedged series on the three factors: recomputed from the student's own ``hedged``."""
     ticker = _ticker(ticker)
     got = as_series(value, "exposures", pd.Index(FF3), index_desc="the factor names Mkt-RF, SMB, HML")
     if hedged is None:
         raise AssertionError("exposures is judged on your hedged series, which is missing (define hedged in question 4).")
     series = as_series(hedged, "hedged", _dates(), index_desc=DATES_DESC)
-    slopes = solutions_module().fit_factor_model(series, _factors()).betas[list(FF3)]
+    own_f = _student_factors(factors)
+    F = _factors() if own_f is None else own_f   # the factors the student hedged against
+    slopes = solutions_module().fit_factor_model(series, F).betas[list(FF3)]
     if not _close(got, slopes, 1e-6, 1e-8):
         raise AssertionError("exposures are not the slopes of the regression of your hedged series on a constant "
                              "and Mkt-RF, SMB, HML: compute them from hedged (do not type them in).")
@@ -324,87 +343,65 @@ def legs(value, *, ticker, betas=None) -> None:
     """Dollar positions in each factor that hedge $1,000,000 long in the stock."""
     ticker = _ticker(ticker)
     got = as_series(value, "legs", pd.Index(FF3), index_desc="the factor names Mkt-RF, SMB, HML")
-    fit = _fit(ticker, _factors())
 
-    def variants(b):
-        return [
+    def build(F, b):
+        return -SIZE * b, [
             Mistake("the tracking portfolio's positions (+$1M times the betas): hedge legs have the opposite sign", SIZE * b),
             Mistake("legs per dollar of the stock (or in millions); the question asks for dollars on $1,000,000", -b),
         ]
 
-    own = _student_betas(betas, ticker)
-    carried = None if own is None else (-SIZE * own, QUESTION["betas"], variants(own))
-    _judge(got, -SIZE * fit.betas[list(FF3)], "legs", what="the hedge of $1,000,000 long in " + ticker,
-           mistakes=variants(fit.betas[list(FF3)]), carried=carried,
-           checklist="each leg is minus $1,000,000 times that factor's beta.")
+    _judge_on(got, "legs", ticker, betas, None, build, what="the hedge of $1,000,000 long in " + ticker,
+              checklist="each leg is minus $1,000,000 times that factor's beta.")
 
 
-# --------------------------------------------------------------------------
-# Question 5: variance and Euler contributions
-# --------------------------------------------------------------------------
-def _cov() -> pd.DataFrame:
-    return _factors().cov(ddof=1)
-
-
-def factor_var(value, *, ticker, betas=None) -> None:
+def factor_var(value, *, ticker, betas=None, factors=None) -> None:
     """Monthly factor variance b' Sigma_f b (Sigma_f with its covariances, ddof=1)."""
     ticker = _ticker(ticker)
     got = as_number(value, "factor_var")
-    S = _cov()
     n = len(_dates())
+    total = float(_excess(ticker).var())
     m = solutions_module().mistakes
 
-    def variants(b):
+    def build(F, b):
+        S = F.cov(ddof=1)
         fv = float(b @ S @ b)
-        diag = m.diagonal_factor_cov(S)
-        return [
+        return fv, [
             Mistake("a diagonal factor covariance matrix (the factors' covariances forgotten); Sigma_f is the full "
-                    "covariance matrix of Mkt-RF, SMB and HML", float(b @ diag @ b)),
+                    "covariance matrix of Mkt-RF, SMB and HML", float(b @ m.diagonal_factor_cov(S) @ b)),
             Mistake("an annualized variance (times 12); the question asks for the monthly one", fv * H),
             Mistake("a monthly variance annualized with 252 (that is for daily data)", fv * 252),
             Mistake("Sigma_f with ddof=0; the course uses ddof=1", fv * (n - 1) / n),
             Mistake("a volatility (square root) instead of a variance", np.sqrt(fv)),
-            Mistake("the factor share instead of the factor variance", fv / _excess(ticker).var()),
+            Mistake("the factor share instead of the factor variance", fv / total),
         ]
 
-    fit = _fit(ticker, _factors())
-    own = _student_betas(betas, ticker)
-    carried = None if own is None else (float(own @ S @ own), QUESTION["betas"], variants(own))
-    _judge(got, float(fit.betas @ S @ fit.betas), "factor_var", what=f"{ticker}'s three-factor betas",
-           mistakes=variants(fit.betas), carried=carried,
-           checklist="factor_var = b' Sigma_f b, with Sigma_f = the 3 x 3 covariance matrix (ddof=1) of the factors.")
+    _judge_on(got, "factor_var", ticker, betas, factors, build, what=f"{ticker}'s three-factor betas",
+              checklist="factor_var = b' Sigma_f b, with Sigma_f = the 3 x 3 covariance matrix (ddof=1) of the factors.")
 
 
-def contributions(value, *, ticker, betas=None) -> None:
+def contributions(value, *, ticker, betas=None, factors=None) -> None:
     """Euler contributions b_k (Sigma_f b)_k / Var(r_e), a Series by factor."""
     ticker = _ticker(ticker)
     got = as_series(value, "contributions", pd.Index(FF3), index_desc="the factor names Mkt-RF, SMB, HML")
-    S = _cov()
     total = float(_excess(ticker).var())
 
-    def euler(b):
-        return b * (S @ b) / total
-
-    def variants(b):
+    def build(F, b):
+        S = F.cov(ddof=1)
+        euler = b * (S @ b) / total
         own_only = b**2 * pd.Series(np.diag(S), index=list(FF3)) / total
-        return [
+        return euler, [
             Mistake("contributions without the cross terms (b_k**2 Var(f_k) / Var(r_e)): they leave out the factors' "
                     "covariances and do not add up to the factor share", own_only),
-            Mistake("contributions computed with a diagonal factor covariance matrix", own_only),
             Mistake("contributions as shares of the factor variance (they should be shares of Var(r_e))",
-                    euler(b) * total / float(b @ S @ b)),
+                    euler * total / float(b @ S @ b)),
             Mistake("contributions not divided by Var(r_e): the question asks for shares of the total variance",
-                    euler(b) * total),
-            Mistake("contributions in percent (shares are decimals)", percent(euler(b))),
+                    euler * total),
+            Mistake("contributions in percent (shares are decimals)", percent(euler)),
         ]
 
-    fit = _fit(ticker, _factors())
-    b = fit.betas[list(FF3)]
-    own = _student_betas(betas, ticker)
-    carried = None if own is None else (euler(own), QUESTION["betas"], variants(own))
-    _judge(got, euler(b), "contributions", what=f"{ticker}'s three-factor betas", mistakes=variants(b),
-           carried=carried, checklist="contribution_k = b_k (Sigma_f b)_k / Var(r_e), with Var(r_e) the sample "
-                                      "variance (ddof=1) of the monthly excess return.")
+    _judge_on(got, "contributions", ticker, betas, factors, build, what=f"{ticker}'s three-factor betas",
+              checklist="contribution_k = b_k (Sigma_f b)_k / Var(r_e), with Var(r_e) the sample variance (ddof=1) "
+                        "of the monthly excess return.")
 
 
 # --------------------------------------------------------------------------
@@ -427,7 +424,7 @@ def implied_cov(value, *, tickers) -> None:
     got = as_frame(value, "implied_cov", idx, list(names), index_desc=f"the tickers {', '.join(names)}")
     sol = solutions_module()
     B, var_e, one = _five(names)
-    S = _cov()
+    S = _factors().cov(ddof=1)
     want = sol.implied_covariance(B, S, var_e).loc[list(names), list(names)]
     sample = _monthly()[list(names)].cov()
     compare(got, want, "implied_cov", what=f"the monthly three-factor fits of {', '.join(names)}", mistakes=[
