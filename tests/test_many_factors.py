@@ -591,3 +591,12 @@ def test_student_version_has_no_hidden_tests(tmp_path):
     assert sum("raise NotImplementedError()" in "".join(c["source"]) for c in nb["cells"]) >= 7
     points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in nb["cells"])
     assert points == 17 + 4
+
+
+def test_implied_cov_carries_the_students_factors_forward():
+    names = CHOICES[0][1]
+    raw_market = FACTORS.assign(**{"Mkt-RF": FACTORS["Mkt-RF"] + FF["RF"]})
+    wrong = student_answers("MSFT", names, factors=raw_market)
+    MF.implied_cov(wrong["implied_cov"], tickers=names, factors=raw_market)
+    message = fails(MF.implied_cov, wrong["implied_cov"] * 12, tickers=names, factors=raw_market)
+    assert "follows from your answer to question 1" in message and "annualized" in message

@@ -256,7 +256,7 @@ def _annual(value, ticker, monthly_alpha, name, which):
             own = None
         if own is not None and not _close(own, fit.alpha, 1e-6, _default_atol(fit.alpha)):
             carried = (own * H, QUESTION[which], variants(own))
-    _judge(got, fit.alpha * H, name, what=f"{ticker}'s monthly {which.replace('_', ' ').upper()} times 12",
+    _judge(got, fit.alpha * H, name, what=f"{ticker}'s monthly {'CAPM' if which == 'alpha_capm' else 'three-factor'} alpha times 12",
            mistakes=variants(fit.alpha), carried=carried,
            checklist="multiply the monthly alpha by 12 (decimals per year).")
 
@@ -407,39 +407,50 @@ def contributions(value, *, ticker, betas=None, factors=None) -> None:
 # --------------------------------------------------------------------------
 # Question 6: five tickers
 # --------------------------------------------------------------------------
-@functools.lru_cache(maxsize=16)
-def _five(names: tuple):
+def _five(names: tuple, F: pd.DataFrame):
+    """Three-factor betas and residual variances of the five on the factors ``F``, and their CAPM fits."""
     sol = solutions_module()
-    fits = {t: sol.fit_factor_model(_excess(t), _factors()) for t in names}
+    fits = {t: sol.fit_factor_model(_excess(t), F) for t in names}
     B = pd.DataFrame({t: fits[t].betas for t in names}).T.loc[list(names), list(FF3)]
     var_e = pd.Series({t: fits[t].var_e for t in names})
-    one = {t: sol.fit_factor_model(_excess(t), _factors()["Mkt-RF"]) for t in names}
+    one = {t: sol.fit_factor_model(_excess(t), F["Mkt-RF"]) for t in names}
     return B, var_e, one
 
 
-def implied_cov(value, *, tickers) -> None:
+def implied_cov(value, *, tickers, factors=None) -> None:
     """5 x 5 three-factor implied covariance B Sigma_f B' + D (monthly), labelled by ticker."""
     names = _tickers(tickers)
     idx = pd.Index(list(names))
     got = as_frame(value, "implied_cov", idx, list(names), index_desc=f"the tickers {', '.join(names)}")
     sol = solutions_module()
-    B, var_e, one = _five(names)
-    S = _factors().cov(ddof=1)
-    want = sol.implied_covariance(B, S, var_e).loc[list(names), list(names)]
     sample = _monthly()[list(names)].cov()
-    compare(got, want, "implied_cov", what=f"the monthly three-factor fits of {', '.join(names)}", mistakes=[
-        Mistake("a diagonal factor covariance matrix (the factors' covariances forgotten)",
-                lambda: sol.implied_covariance(B, sol.mistakes.diagonal_factor_cov(S), var_e)),
-        Mistake("B Sigma_f B' without the residual variances D on the diagonal",
-                lambda: sol.implied_covariance(B, S, 0.0)),
-        Mistake("the one-factor (CAPM) implied matrix; the question asks for three factors",
-                lambda: sol.implied_covariance(pd.Series({t: one[t].beta for t in names}),
-                                               _factors()["Mkt-RF"].var(), pd.Series({t: one[t].var_e for t in names}))),
-        Mistake("the sample covariance matrix, not the factor-implied one", sample),
-        Mistake("an annualized matrix (times 12); the question asks for monthly figures", want * H),
-        Mistake("a monthly matrix annualized with 252 (that is for daily data)", want * 252),
-    ], checklist="implied_cov = B Sigma_f B' + diag(var_e): B the 5 x 3 betas, Sigma_f the factors' 3 x 3 "
-                 "covariance (ddof=1), var_e the residual variances (ddof=1).")
+
+    def build(F):
+        B, var_e, one = _five(names, F)
+        S = F.cov(ddof=1)
+        want = sol.implied_covariance(B, S, var_e).loc[list(names), list(names)]
+        return want, [
+            Mistake("a diagonal factor covariance matrix (the factors' covariances forgotten)",
+                    lambda: sol.implied_covariance(B, sol.mistakes.diagonal_factor_cov(S), var_e)),
+            Mistake("B Sigma_f B' without the residual variances D on the diagonal",
+                    lambda: sol.implied_covariance(B, S, 0.0)),
+            Mistake("the one-factor (CAPM) implied matrix; the question asks for three factors",
+                    lambda: sol.implied_covariance(pd.Series({t: one[t].beta for t in names}), F["Mkt-RF"].var(),
+                                                   pd.Series({t: one[t].var_e for t in names}))),
+            Mistake("the sample covariance matrix, not the factor-implied one", sample),
+            Mistake("an annualized matrix (times 12); the question asks for monthly figures", want * H),
+            Mistake("a monthly matrix annualized with 252 (that is for daily data)", want * 252),
+        ]
+
+    want, mistakes = build(_factors())
+    own = _student_factors(factors)
+    carried = None
+    if own is not None:
+        ecf_want, ecf_mistakes = build(own)
+        carried = (ecf_want, QUESTION["factors"], ecf_mistakes)
+    _judge(got, want, "implied_cov", what=f"the monthly three-factor fits of {', '.join(names)}", mistakes=mistakes,
+           carried=carried, checklist="implied_cov = B Sigma_f B' + diag(var_e): B the 5 x 3 betas, Sigma_f the "
+                                      "factors' 3 x 3 covariance (ddof=1), var_e the residual variances (ddof=1).")
 
 
 def _count(value, name, want, hints):
