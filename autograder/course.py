@@ -35,7 +35,7 @@ import re
 from pathlib import Path
 
 #: The assignments of this course, in teaching order.
-ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers")
+ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers", "many-factors")
 
 
 def ensure_tools_on_path() -> None:
