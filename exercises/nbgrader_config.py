@@ -5,7 +5,7 @@
 #     nbgrader generate_assignment alpha-beta   # -> release/alpha-beta/
 #     nbgrader autograde alpha-beta             # submitted/ -> autograded/
 #     nbgrader generate_feedback alpha-beta     # -> feedback/
-#     nbgrader formgrader                       # grade the written answers
+#     jupyter server --ip=127.0.0.1             # then open /formgrader to grade written answers
 # The `autograder` command (see the README) does the same things in parallel,
 # sandboxed and with tamper checks, and reads the limits below.
 

@@ -228,6 +228,8 @@ def test_manual_grade_reaches_gradebook_export_and_feedback(served, graded):
     assert COMMENT in (course / "feedback" / STUDENT / "demo" / "demo.html").read_text()
 
 
+@pytest.mark.xfail(strict=True, reason="nbgrader 0.9's grading page template loads MathJax 2 from cdnjs "
+                   "(nbconvert's mathjax() macro with its CDN default); see the README, step 4")
 def test_formgrader_loads_nothing_from_other_hosts(graded):
     assert not graded["remote"], (
         "formgrader's submission page asks other hosts for (refused here): "
