@@ -290,7 +290,7 @@ def _decimals_given(x: float) -> int | None:
         scaled = x * 10.0**d
         if abs(scaled) > 1e15:
             return None
-        if abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled)):
+        if round(scaled) != 0 and abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled)):
             return d
     return None
 
