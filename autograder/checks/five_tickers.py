@@ -67,8 +67,11 @@ def sample_cov(value, *, tickers) -> None:
     ], checklist="DataFrame.cov() of the five daily excess-return columns.", precision=SMALL)
 
 
-def fits(value, *, tickers) -> None:
-    """DataFrame indexed by ticker with columns alpha, beta, var_e (daily)."""
+def fits(value, *, tickers, column=None) -> None:
+    """DataFrame indexed by ticker with columns alpha, beta, var_e (daily).
+
+    ``column``: check that column only (the hidden test gives each its own point).
+    """
     names, rep, what = _setup(tickers)
     got = as_frame(value, "fits", pd.Index(list(names)), FIT_COLUMNS, extra_columns_ok=True,
                    index_desc=f"the tickers {', '.join(names)}")
@@ -102,7 +105,7 @@ def fits(value, *, tickers) -> None:
         "beta": "each beta is the slope of the OLS of that stock's daily excess return on a constant and MKT.",
         "var_e": "each var_e is the sample variance (ddof=1) of that stock's residuals.",
     }
-    for col in FIT_COLUMNS:
+    for col in (FIT_COLUMNS if column is None else (column,)):
         compare(got[col], want[col], f"fits['{col}']", what=what, mistakes=col_mistakes[col],
                 checklist=checklist[col], precision=COEF if col == "beta" else SMALL)
 
