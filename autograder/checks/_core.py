@@ -283,47 +283,56 @@ SMALL = Precision(digits=6)          # daily returns, variances, volatilities, a
 
 
 def _decimals_given(x: float) -> int | None:
-    """The number of decimals ``x`` was rounded to (negative: tens, hundreds), or None."""
+    """The number of decimals ``x`` was rounded to (negative: tens, hundreds), or
+    None when it is not a rounded number (its shortest repr needs 15+ digits)."""
+    from decimal import Decimal
+
     if x == 0 or not math.isfinite(x):
         return None
-    for d in range(-6, 13):
-        scaled = x * 10.0**d
-        if abs(scaled) > 1e15:
-            return None
-        if round(scaled) != 0 and abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled)):
-            return d
-    return None
+    dec = Decimal(repr(float(x))).normalize()
+    if len(dec.as_tuple().digits) >= 15:
+        return None
+    return -dec.as_tuple().exponent
+
+
+def _half_unit(precision: Precision, reference: float) -> float:
+    if precision.decimals is not None:
+        return 0.5 * 10.0 ** -precision.decimals
+    if reference == 0:
+        return 0.0
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(reference))) - precision.digits + 1)
 
 
 def _rounding(got: Any, want: Any, precision: Precision | None) -> tuple[str, int | None] | None:
-    """("ok", d) when every entry is the reference rounded to the d decimals it was
-    given with at least the required precision; ("coarse", d) when it is the
-    reference rounded more coarsely than allowed; None otherwise."""
+    """Judge a rounded answer against the rounding policy.
+
+    ("ok", None) when every entry that differs from the reference is a
+    rounded number (finitely many decimals) within half a unit of the
+    required precision of it; ("coarse", d) when the answer is the reference
+    rounded to d decimals, coarser than the policy allows; None otherwise.
+    """
     if precision is None:
         return None
     a = np.asarray(got, dtype=float).ravel()
     b = np.asarray(want, dtype=float).ravel()
     if a.shape != b.shape or a.size == 0 or not np.all(np.isfinite(a)):
         return None
-    verdict, coarsest = "ok", None
+    ok, coarse, coarsest = True, True, None
     for x, y in zip(a, b):
         if math.isclose(x, y, rel_tol=RTOL, abs_tol=1e-14):
             continue
         d = _decimals_given(float(x))
         if d is None:
             return None
-        if abs(x - y) > 0.5 * 10.0**-d * (1 + 1e-9) + 1e-15:
-            return None
+        slack = 1e-9 * max(abs(y), 1e-300)
+        if abs(x - y) > _half_unit(precision, y) + slack:
+            ok = False
+        if abs(x - y) > 0.5 * 10.0**-d + slack:
+            coarse = False
         coarsest = d if coarsest is None else min(coarsest, d)
-        if precision.decimals is not None:
-            enough = d >= precision.decimals
-        else:
-            enough = d + math.floor(math.log10(abs(y))) + 1 >= precision.digits if y else False
-        if not enough:
-            verdict = "coarse"
-    if coarsest is None:
-        return None
-    return verdict, coarsest
+    if coarsest is None or ok:
+        return ("ok", None) if ok else None
+    return ("coarse", coarsest) if coarse else None
 
 
 @dataclass(frozen=True)
@@ -424,7 +433,8 @@ def compare(got: Any, want: Any, name: str, *, what: str, rtol: float = RTOL,
                 hint = f"This matches {found}, applied to your {c.name} (this follows from your answer to {c.question})."
                 break
     if hint is None:
-        found = matching_mistake(got, mistakes, rtol)
+        mistakes = list(mistakes)
+        found = matching_mistake(got, mistakes, rtol) or _rounded_mistake(got, mistakes, precision)
         if found:
             hint = f"This matches {found}."
     if hint is None:
@@ -437,6 +447,26 @@ def compare(got: Any, want: Any, name: str, *, what: str, rtol: float = RTOL,
         bad = ~np.isclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=rtol, atol=atol)
         message += f"; {int(bad.sum())} of {bad.size} entries differ"
     raise AssertionError(message + ".)")
+
+
+def _rounded_mistake(got: Any, mistakes: list, precision: Precision | None) -> str | None:
+    """A mistake variant a rounded answer matches under the rounding policy."""
+    if precision is None:
+        return None
+    for mistake in mistakes:
+        if isinstance(mistake, Finder):
+            continue
+        value = _evaluate(mistake.value)
+        value = _align_like(value, got) if value is not None else None
+        try:
+            if value is None or np.shape(value) != np.shape(got):
+                continue
+            verdict = _rounding(got, value, precision)
+        except (TypeError, ValueError):
+            continue
+        if verdict and verdict[0] == "ok":
+            return f"{mistake.description} (rounded)"
+    return None
 
 
 def _rounded_text(d: int) -> str:

@@ -128,6 +128,11 @@ def _windows(ticker: str | None):
     i = np.array([s[0] for s in spans])
     j = np.array([s[1] for s in spans])
     labels = [s[2] for s in spans]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return labels, _window_stats(i, j, r, f)
+
+
+def _window_stats(i, j, r, f):
     c = lambda x: np.concatenate([[0.0], np.cumsum(x)])
     sr, sf, srr, sff, srf = c(r), c(f), c(r * r), c(f * f), c(r * f)
     n = (j - i).astype(float)
@@ -145,7 +150,7 @@ def _windows(ticker: str | None):
         "sharpe_r": mean_r / np.sqrt(var_r) * np.sqrt(H),
         "sharpe_hedged": (mean_r - beta * mean_f) / np.sqrt(var_e) * np.sqrt(H),
     }
-    return labels, stats
+    return stats
 
 
 def subsample(ticker: str | None, stat: str, got, scale: float = 1.0) -> str | None:
