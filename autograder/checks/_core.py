@@ -5,12 +5,18 @@ Every public check in ``autograder.checks`` follows the same steps:
 1. coerce the student's answer to the expected kind (number, Series,
    DataFrame) or fail with a message naming the variable and what it got;
 2. compare with the reference computed by ``solutions`` on the student's own
-   choices, with an explicit tolerance;
-3. on a mismatch, compare with the common-mistake variants and name the one
-   that matches, else give the question's checklist.
+   choices, with an explicit tolerance (:data:`RTOL`), or, for a rounded
+   answer, with the course's rounding policy (:class:`Precision`);
+3. error carried forward (:class:`Carried`): when the answer is computed
+   from an earlier answer of the student's that is wrong, an answer that
+   follows correctly from it passes;
+4. on a mismatch, name the common mistake it matches (a :class:`Mistake`
+   variant, or a :class:`Finder` such as the sub-sample finder), else give
+   the question's checklist.
 
-Messages never contain the reference value (nor a ratio or direction that
-would give it away): they say *what* is wrong, not what the answer is.
+Messages put the hint first ("beta is wrong. This matches ..."), then a
+short note on what was compared; they never contain the reference value
+(nor a ratio or direction that would give it away).
 
 These helpers are hand-written rather than taken from ``numpy.testing`` or
 ``pandas.testing`` on purpose: those assertion helpers print the expected
