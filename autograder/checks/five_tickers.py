@@ -73,7 +73,7 @@ def fits(value, *, tickers, column=None) -> None:
     ``column``: check that column only (the hidden test gives each its own point).
     """
     names, rep, what = _setup(tickers)
-    got = as_frame(value, "fits", pd.Index(list(names)), FIT_COLUMNS, extra_columns_ok=True,
+    got = as_frame(value, "fits", pd.Index(list(names)), FIT_COLUMNS if column is None else (column,), extra_columns_ok=True,
                    index_desc=f"the tickers {', '.join(names)}")
     want = rep.fits.loc[list(names), list(FIT_COLUMNS)]
     raw = lambda col: pd.Series({t: getattr(_data.raw_fit(t), col) for t in names})

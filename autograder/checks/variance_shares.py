@@ -255,10 +255,9 @@ def period_table(value, *, ticker, column=None) -> None:
     wrong (error carried forward).
     """
     ticker, ref, what = _setup(ticker)
-    got = as_frame(value, "period_table", _PERIOD_INDEX, PERIOD_COLUMNS, index_desc=_PERIOD_DESC,
-                   extra_columns_ok=True)
-    table = ref["table"]
     columns = PERIOD_COLUMNS if column is None else (column,)
+    got = as_frame(value, "period_table", _PERIOD_INDEX, columns, index_desc=_PERIOD_DESC, extra_columns_ok=True)
+    table = ref["table"]
     for col in columns:
         if col not in PERIOD_COLUMNS:
             raise ValueError(f"unknown column {col!r}")
@@ -286,10 +285,12 @@ def period_table(value, *, ticker, column=None) -> None:
             mistakes = [Mistake(_ab_raw(), _raw_betas(ticker))] + mistakes
         compare(got[col], table[col], f"period_table['{col}']", what=f"{what} within each period",
                 mistakes=mistakes, checklist=_TABLE_CHECKLIST[col], precision=COEF if col in ("beta", "factor_share") else SMALL,
-                carried=_table_carried(ticker, col, got, table))
+                carried=_table_carried(ticker, col, _own_table(value), table))
 
 
 def _table_carried(ticker, col, got, table):
+    if got is None:  # the student's table is incomplete: nothing to carry forward
+        return []
     if col == "factor_share":
         own = got[["beta", "var_f", "var_e"]]
         wrong = differs(own, table[["beta", "var_f", "var_e"]])
