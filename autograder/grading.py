@@ -45,6 +45,7 @@ class Question:
     max_points: float
     status: str
     message: str = ""
+    mistakes: list = field(default_factory=list)  # named mistakes the answer matched
 
 
 @dataclass
@@ -96,6 +97,31 @@ def question_label(grade_id: str) -> str:
 
     match = re.match(r"q(\d+)\b", grade_id)
     return f"question {int(match.group(1))}" if match else grade_id
+
+
+MARK_SCHEME_KEY = "autograder_mark_scheme"
+
+
+def add_mark_schemes(nb, spec) -> None:
+    """After each written answer, its mark scheme (for formgrader; feedback drops it).
+
+    A plain markdown cell with no nbgrader metadata (so nbgrader neither
+    grades nor checksums it), tagged ``autograder_mark_scheme`` in its
+    metadata; :func:`autograder.feedback.render_feedback` removes it.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "markdown" and gid in spec.mark_schemes:
+            note = new_markdown_cell(
+                "> **For the grader (not shown to students):**\n>\n"
+                + "\n".join("> " + line for line in spec.mark_schemes[gid].split("\n")),
+                metadata={MARK_SCHEME_KEY: gid})
+            out.append(note)
+    nb.cells = out
 
 
 def _first_error(cell) -> str | None:
@@ -272,14 +298,19 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
             q = Question(name, 0.0, max_points, "error", "the cell is missing")
         elif cell.cell_type != "code" or utils.is_solution(cell):
             if cell.cell_type == "markdown" and utils.is_solution(cell):
-                q = Question(name, None, max_points, "manual", "graded by hand")
-                pending += max_points
+                points, _ = utils.determine_grade(cell)  # 0 when untouched ("No response.")
+                if points is None:
+                    q = Question(name, None, max_points, "manual", "graded by hand")
+                    pending += max_points
+                else:
+                    q = Question(name, 0.0, max_points, "failed", "No response.")
             else:
                 q = Question(name, 0.0, max_points, "failed", "this cell is not graded automatically")
         elif name in spec.hidden:
             verdict = judge_question(spec.hidden[name], run.exports.get(i), max_points, label=label,
                                      answer_error=_answer_error(nb, i), typed_in=typed_in)
-            q = Question(name, verdict.points, max_points, verdict.status, verdict.message)
+            q = Question(name, verdict.points, max_points, verdict.status, verdict.message,
+                         list(verdict.mistakes))
         else:
             # A test cell without hidden tests: nbgrader's rule on the box's
             # outputs (no error output: full points).
@@ -296,6 +327,7 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
 
     scrub_outputs(nb, spec)
     neutralise_student_cells(nb)
+    add_mark_schemes(nb, spec)
     result = Result(assignment=spec.name, score=round(score, 6), max_score=autograded_max(spec),
                     questions=questions, flags=flags + review + [n for n in notes if n], notes=notes,
                     status=status, student=student, sha256=sha, key=key, manual_pending=pending,

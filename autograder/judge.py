@@ -250,6 +250,7 @@ class Verdict:
     points: float
     status: str      # passed | failed | error
     message: str
+    mistakes: tuple = ()  # the named mistakes the wrong items matched
 
 
 def _items(code: str):
@@ -307,7 +308,8 @@ def judge_question(code: str, exports: dict | None, max_points: float, *, label:
     if any(w is None for w in weights):
         weights = [max_points / len(items)] * len(items)
     scale = max_points / sum(weights) if sum(weights) else 0.0
-    token = _core.JUDGE_CONTEXT.set({"typed_in": frozenset(typed_in)})
+    found: list = []
+    token = _core.JUDGE_CONTEXT.set({"typed_in": frozenset(typed_in), "mistakes": found})
     try:
         try:
             exec(compile(setup, f"<hidden tests of {label}>", "exec"), namespace)
@@ -346,4 +348,4 @@ def judge_question(code: str, exports: dict | None, max_points: float, *, label:
     if all(s == "passed" for s in statuses):
         return Verdict(float(max_points), "passed", "")
     status = "error" if all(s == "error" for s in statuses) else "failed"
-    return Verdict(points, status, " ".join(messages))
+    return Verdict(points, status, " ".join(messages), tuple(dict.fromkeys(found)))

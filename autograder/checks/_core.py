@@ -64,6 +64,8 @@ class Finder:
     description of the variant ``got`` matches (e.g. which sub-sample), or None."""
 
     find: Any
+    #: How the class summary counts this family (one line for every window...).
+    summary: str = ""
 
 
 #: Set by the trusted judge (:mod:`autograder.judge`) while it runs a
@@ -245,6 +247,7 @@ def matching_mistake(got: Any, mistakes: Iterable[Mistake], rtol: float) -> str 
             except Exception:
                 found = None
             if found:
+                note_mistake(mistake.summary or found)
                 return found
             continue
         value = mistake.value() if callable(mistake.value) else mistake.value
@@ -257,6 +260,7 @@ def matching_mistake(got: Any, mistakes: Iterable[Mistake], rtol: float) -> str 
         except (TypeError, ValueError):
             continue
         if _close(got, value, rtol, _default_atol(value)):
+            note_mistake(mistake.description)
             return mistake.description
     return None
 
@@ -387,6 +391,13 @@ def _same(got: Any, value: Any, rtol: float) -> bool:
     return _close(got, value, rtol, _default_atol(value))
 
 
+def note_mistake(description: str) -> None:
+    """Tell the judge which named mistake an answer matched (for the class summary)."""
+    found = JUDGE_CONTEXT.get().get("mistakes")
+    if isinstance(found, list):
+        found.append(description)
+
+
 def compare(got: Any, want: Any, name: str, *, what: str, rtol: float = RTOL,
             atol: float | None = None, mistakes: Iterable[Mistake] = (),
             checklist: str = "", precision: Precision | None = None,
@@ -471,6 +482,7 @@ def _rounded_mistake(got: Any, mistakes: list, precision: Precision | None) -> s
         except (TypeError, ValueError):
             continue
         if verdict and verdict[0] == "ok":
+            note_mistake(mistake.description)
             return f"{mistake.description} (rounded)"
     return None
 

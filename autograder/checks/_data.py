@@ -178,4 +178,4 @@ def subsample_finder(ticker: str | None, stat: str, scale: float = 1.0):
         window = subsample(ticker, stat, got, scale)
         return subsample_text(window) if window else None
 
-    return Finder(find)
+    return Finder(find, summary="a sub-sample instead of the full sample")

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _data
 from ._core import (COEF, RATIO, SMALL, Carried, Finder, Mistake, as_number, as_series, compare, differs,
-                    number_or_none, percent, require_computed)
+                    note_mistake, number_or_none, percent, require_computed)
 
 #: Tickers the chapter works through; the assignment wants another one.
 FORBIDDEN = ("WMT", "JPM")
@@ -166,7 +166,7 @@ def tstat_alpha(value, *, ticker) -> None:
         Mistake("the t-statistic of beta, not of alpha", fit.tstat_beta),
         Mistake(_ABOUT_RAW, lambda: _data.raw_fit(ticker).tstat_alpha),
         Mistake("the standard error of alpha, not the t-statistic (alpha divided by its standard error)", fit.se_alpha),
-        Finder(lambda got: _robust_tstat(ticker, got)),
+        Finder(lambda got: _robust_tstat(ticker, got), summary="a robust (HC) or HAC t-statistic instead of the OLS one"),
     ], checklist="tstat_alpha is alpha divided by its ordinary (non-robust) OLS standard error, as statsmodels' tvalues reports.",
        precision=RATIO)
 
@@ -212,6 +212,7 @@ def corr_resid_f(value, *, ticker, resid=None) -> None:
     if np.isclose(got, r.corr(f), rtol=1e-6):
         message = ("corr_resid_f is wrong. This matches the correlation of the stock's excess return with the factor: "
                    "correlate resid, not r_e.")
+        note_mistake("the correlation of r_e, not resid, with the factor")
     raise AssertionError(message)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import factordata
 
 from . import _data
-from ._core import (COEF, SMALL, Carried, Mistake, as_frame, as_int, as_number, compare, differs, number_or_none,
+from ._core import (COEF, SMALL, Carried, Mistake, as_frame, as_int, as_number, compare, differs, note_mistake, number_or_none,
                     percent, require_computed, solutions_module)
 
 FIT_COLUMNS = ("alpha", "beta", "var_e")
@@ -227,6 +227,8 @@ def _check_counts(value, name: str, n: int) -> None:
             continue
         found = [text for wrong, text in hints[key] if wrong == got[key] and wrong != want[key]]
         message = f"{name}[{key!r}] is wrong for N = {n} stocks."
+        if found:
+            note_mistake(found[0])
         message += f" This matches {found[0]}." if found else (
             " Count each distinct parameter once: for the factor model the betas, the residual variances and Var(f); "
             "for the unrestricted matrix the variances and the distinct covariances."
