@@ -97,3 +97,85 @@ def raw_fit(ticker: str, start: str | None = None, end: str | None = None):
     return solutions_module().mistakes.fit_on_raw_returns(
         excess(ticker, start, end), factor(start, end), risk_free(start, end)
     )
+
+
+# ---- sub-samples (a common mistake: a window instead of the full sample) ----------
+@functools.lru_cache(maxsize=32)
+def _windows(ticker: str | None):
+    """Statistics of every sub-sample window, vectorised with prefix sums.
+
+    Windows: every span of whole calendar years, and the first or last k
+    years of 252 trading days. Returns (labels, dict stat -> array).
+    """
+    f = factor().to_numpy()
+    r = excess(ticker).to_numpy() if ticker else f
+    idx = dates()
+    years = idx.year.to_numpy()
+    n_all = len(f)
+    bounds = {}
+    uniq = sorted(set(years))
+    first = {y: int(np.searchsorted(years, y, "left")) for y in uniq}
+    last = {y: int(np.searchsorted(years, y, "right")) for y in uniq}
+    for a in uniq:
+        for b in uniq:
+            if b >= a:
+                bounds[(first[a], last[b])] = f"{a}-{b}" if b > a else f"{a}"
+    for k in range(1, n_all // 252 + 1):
+        bounds.setdefault((0, 252 * k), f"the first {252 * k} days")
+        bounds.setdefault((n_all - 252 * k, n_all), f"the last {252 * k} days")
+    bounds.pop((0, n_all), None)
+    spans = [(i, j, lab) for (i, j), lab in bounds.items() if j - i >= 60]
+    i = np.array([s[0] for s in spans])
+    j = np.array([s[1] for s in spans])
+    labels = [s[2] for s in spans]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return labels, _window_stats(i, j, r, f)
+
+
+def _window_stats(i, j, r, f):
+    c = lambda x: np.concatenate([[0.0], np.cumsum(x)])
+    sr, sf, srr, sff, srf = c(r), c(f), c(r * r), c(f * f), c(r * f)
+    n = (j - i).astype(float)
+    Sr, Sf = sr[j] - sr[i], sf[j] - sf[i]
+    var_r = (srr[j] - srr[i] - Sr**2 / n) / (n - 1)
+    var_f = (sff[j] - sff[i] - Sf**2 / n) / (n - 1)
+    cov = (srf[j] - srf[i] - Sr * Sf / n) / (n - 1)
+    beta = cov / var_f
+    mean_r, mean_f = Sr / n, Sf / n
+    var_e = var_r - beta**2 * var_f
+    stats = {
+        "alpha": mean_r - beta * mean_f, "beta": beta, "var_e": var_e, "r2": cov**2 / (var_r * var_f),
+        "var_r": var_r, "var_f": var_f, "sigma_r": np.sqrt(var_r), "sigma_e": np.sqrt(var_e),
+        "mean_r": mean_r, "var_factor": beta**2 * var_f, "factor_share": beta**2 * var_f / var_r,
+        "sharpe_r": mean_r / np.sqrt(var_r) * np.sqrt(H),
+        "sharpe_hedged": (mean_r - beta * mean_f) / np.sqrt(var_e) * np.sqrt(H),
+    }
+    return stats
+
+
+def subsample(ticker: str | None, stat: str, got, scale: float = 1.0) -> str | None:
+    """The sub-sample window whose ``stat`` (times ``scale``) equals ``got``, if any."""
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return None
+    labels, stats = _windows(ticker)
+    values = stats[stat] * scale
+    hit = np.flatnonzero(np.isclose(values, got, rtol=1e-6, atol=0.0))
+    return labels[hit[0]] if hit.size else None
+
+
+def subsample_text(window: str) -> str:
+    return (f"a sub-sample ({window}) instead of the full sample: use every day of "
+            "factordata.excess_returns('daily'), 1990-2017")
+
+
+def subsample_finder(ticker: str | None, stat: str, scale: float = 1.0):
+    """A :class:`~._core.Finder` naming the sub-sample a scalar answer was computed on."""
+    from ._core import Finder
+
+    def find(got):
+        window = subsample(ticker, stat, got, scale)
+        return subsample_text(window) if window else None
+
+    return Finder(find, summary="a sub-sample instead of the full sample")

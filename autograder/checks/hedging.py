@@ -12,7 +12,8 @@ import math
 
 from . import _data
 from . import alpha_beta as _ab
-from ._core import Mistake, as_number, as_series, compare, percent
+from ._core import (COEF, DOLLARS, SMALL, Carried, Mistake, as_number, as_series, compare, differs,
+                    number_or_none, percent, require_computed)
 
 #: Dollars held long in the stock.
 NOTIONAL = 1_000_000
@@ -37,39 +38,59 @@ def _index_desc():
     return "the dates of the daily data"
 
 
-def tracking(value, *, ticker) -> None:
-    """Tracking return Series beta * f, decimals per day."""
+def _own(value):
+    return _ab._series_or_none(value, _data.dates())
+
+
+def _beta_s(beta, fit):
+    b = number_or_none(beta)
+    return b, differs(b, fit.beta)
+
+
+def tracking(value, *, ticker, beta=None) -> None:
+    """Tracking return Series beta * f, decimals per day (``beta``: the student's, for ECF)."""
     ticker, fit, what = _setup(ticker)
     f = _data.factor()
     want = _solutions().tracking_returns(f, fit.beta)
     got = as_series(value, "tracking", want.index, index_desc=_index_desc())
+    b_s, wrong = _beta_s(beta, fit)
     compare(got, want, "tracking", what=what, mistakes=[
         Mistake("the factor itself (beta = 1): scale it by the stock's beta", f),
         Mistake("the negative of the tracking portfolio (that is the hedging portfolio)", -want),
         Mistake("alpha + beta * f (the fitted values); the tracking portfolio holds no alpha", fit.fitted),
         Mistake(_ab._ABOUT_RAW, lambda: _data.raw_fit(ticker).beta * f),
-    ], checklist="tracking is beta times the market's daily excess return, on every date.")
+    ], checklist="tracking is beta times the market's daily excess return, on every date.", precision=SMALL,
+       carried=[Carried("question 1", "beta", wrong, lambda: b_s * f, lambda: [
+           Mistake("the negative of the tracking portfolio (that is the hedging portfolio)", -b_s * f)])])
 
 
-def hedged(value, *, ticker) -> None:
-    """Hedged return Series r_e - beta * f, decimals per day."""
+def hedged(value, *, ticker, beta=None, tracking=None) -> None:
+    """Hedged return Series r_e - beta * f, decimals per day (``beta``, ``tracking``: question 1's answers)."""
     ticker, fit, what = _setup(ticker)
     r, f = _data.excess(ticker), _data.factor()
     want = _solutions().hedged_returns(r, f, fit.beta)
     got = as_series(value, "hedged", want.index, index_desc=_index_desc())
+    b_s, wrong = _beta_s(beta, fit)
+    t_s = _own(tracking)
+    carried = [Carried("question 1", "beta", wrong, lambda: r - b_s * f, lambda: [
+        Mistake("the wrong sign of the hedge, r_e + beta * f", r + b_s * f)])]
+    carried.append(Carried("question 1", "tracking", differs(t_s, fit.beta * f), lambda: r - t_s))
     compare(got, want, "hedged", what=what, mistakes=[
         Mistake("the wrong sign of the hedge, r_e + beta * f: the hedge sells beta units of the factor", r + fit.beta * f),
         Mistake("a hedge of one unit of the factor, r_e - f: sell beta units, not one", r - f),
         Mistake("the residual (r_e - alpha - beta * f): the hedged portfolio keeps its alpha", fit.resid),
         Mistake(_ab._ABOUT_RAW, lambda: r - _data.raw_fit(ticker).beta * f),
-    ], checklist="hedged is the stock's daily excess return minus beta times the factor's, on every date.")
+    ], checklist="hedged is the stock's daily excess return minus beta times the factor's, on every date.",
+       precision=SMALL, carried=carried)
 
 
-def hedged_mean(value, *, ticker) -> None:
-    """Mean daily hedged return; equals alpha in sample."""
+def hedged_mean(value, *, ticker, hedged=None) -> None:
+    """Mean daily hedged return; equals alpha in sample (``hedged``: question 2's answer, for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "hedged_mean")
     r = _data.excess(ticker)
+    own = _own(hedged)
+    want_series = r - fit.beta * _data.factor()
     compare(got, fit.alpha, "hedged_mean", what=what, mistakes=[
         Mistake("a hedged return with the wrong sign of the hedge, r_e + beta * f (see question 2)",
                 (r + fit.beta * _data.factor()).mean()),
@@ -77,14 +98,17 @@ def hedged_mean(value, *, ticker) -> None:
         Mistake("the mean of the stock's excess return (unhedged)", r.mean()),
         Mistake("a mean in percent (answers are decimals)", percent(fit.alpha)),
         Mistake("the mean of the residual, which is zero: the hedged return keeps alpha", 0.0),
-    ], checklist="the daily mean of hedged (which in sample equals the regression's alpha).")
+    ], checklist="the daily mean of hedged (which in sample equals the regression's alpha).", precision=SMALL,
+       carried=[Carried("question 2", "hedged", differs(own, want_series), lambda: own.mean(), lambda: [
+           Mistake("an annualized mean; the question asks for the daily mean", own.mean() * _data.H)])])
 
 
-def hedged_var(value, *, ticker) -> None:
-    """Daily variance (ddof=1) of the hedged return; equals var_e in sample."""
+def hedged_var(value, *, ticker, hedged=None) -> None:
+    """Daily variance (ddof=1) of the hedged return; equals var_e in sample (``hedged``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "hedged_var")
     h = _data.excess(ticker) - fit.beta * _data.factor()
+    own = _own(hedged)
     compare(got, fit.var_e, "hedged_var", what=what, mistakes=[
         Mistake("a hedged return with the wrong sign of the hedge, r_e + beta * f (see question 2)",
                 (_data.excess(ticker) + fit.beta * _data.factor()).var()),
@@ -92,44 +116,77 @@ def hedged_var(value, *, ticker) -> None:
         Mistake("a standard deviation instead of a variance", math.sqrt(fit.var_e)),
         Mistake("the variance of the unhedged excess return", _data.excess(ticker).var()),
         Mistake("an annualized variance; the question asks for the daily one", fit.var_e * _data.H),
-    ], checklist="the sample variance (ddof=1) of the daily hedged returns.")
+    ], checklist="the sample variance (ddof=1) of the daily hedged returns.", precision=SMALL,
+       carried=[Carried("question 2", "hedged", differs(own, h), lambda: own.var(ddof=1), lambda: [
+           Mistake("a variance with ddof=0 (numpy's default); the question asks for ddof=1", own.var(ddof=0))])])
 
 
-def hedged_beta(value, *, ticker) -> None:
-    """Slope of the hedged return regressed on the factor: zero up to rounding."""
+def _slope(y, f):
+    return float(y.cov(f) / f.var())
+
+
+def hedged_beta(value, *, ticker, hedged=None) -> None:
+    """Slope of the hedged return regressed on the factor: zero up to rounding.
+
+    A "show it" answer: computed, never typed in (the judge knows), and judged
+    on the student's own ``hedged`` (question 2) when given: it must be the
+    OLS slope of that Series on the factor.
+    """
     ticker, fit, _ = _setup(ticker)
     got = as_number(value, "hedged_beta")
-    if abs(got) <= 1e-8:
+    require_computed("hedged_beta")
+    f = _data.factor()
+    own = _own(hedged)
+    expected = _slope(own, f) if own is not None else 0.0
+    if abs(got - expected) <= 1e-8:
         return
-    message = ("hedged_beta should be the slope of the OLS of hedged on a constant and the factor, "
+    message = ("hedged_beta is wrong. It should be the slope of the OLS of your hedged on a constant and the factor, "
                "which is zero up to rounding (below 1e-8 in absolute value).")
     if math.isclose(got, fit.beta, rel_tol=1e-6):
-        message += " This matches the stock's own beta: regress the hedged return, not r_e."
+        message = "hedged_beta is wrong. This matches the stock's own beta: regress the hedged return, not r_e."
     elif math.isclose(got, 1 - fit.beta, rel_tol=1e-6) or math.isclose(got, 2 * fit.beta, rel_tol=1e-6):
-        message += " This matches a hedge with the wrong size or sign: hedged = r_e - beta * f."
+        message = "hedged_beta is wrong. This matches a hedge with the wrong size or sign: hedged = r_e - beta * f."
     raise AssertionError(message)
 
 
-def pnl(value, *, ticker) -> None:
-    """Daily excess PnL in dollars of long $1M stock / short beta*$1M market."""
+def _raw_pnl(ticker, beta):
+    r, f, rf = _data.excess(ticker), _data.factor(), _data.risk_free()
+    return NOTIONAL * ((r + rf) - beta * (f + rf)), NOTIONAL * ((r + rf) - beta * f)
+
+
+_RAW_PNL = ("raw returns instead of excess returns in the PnL (the excess PnL uses r_e and f, "
+            "both net of the risk-free rate)")
+
+
+def pnl(value, *, ticker, hedged=None) -> None:
+    """Daily excess PnL in dollars of long $1M stock / short beta*$1M market (``hedged``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     r, f = _data.excess(ticker), _data.factor()
     hedged_ = _solutions().hedged_returns(r, f, fit.beta)
     want = NOTIONAL * hedged_
     got = as_series(value, "pnl", want.index, index_desc=_index_desc())
+    own = _own(hedged)
+    raw1, raw2 = _raw_pnl(ticker, fit.beta)
     compare(got, want, "pnl", what=what, mistakes=[
         Mistake("returns, not dollars: multiply the hedged return by the $1,000,000 notional", hedged_),
+        Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(want)),
         Mistake("the wrong sign of the hedge (long the market instead of short)", NOTIONAL * (r + fit.beta * f)),
         Mistake("the unhedged PnL (no short position in the market)", NOTIONAL * r),
         Mistake("a short of $1M of the market instead of beta x $1M", NOTIONAL * (r - f)),
-    ], checklist="pnl is 1,000,000 x (r_e - beta * f) dollars on every date.")
+        Mistake(_RAW_PNL, raw1), Mistake(_RAW_PNL, raw2),
+    ], checklist="pnl is 1,000,000 x (r_e - beta * f) dollars on every date.", precision=DOLLARS,
+       carried=[Carried("question 2", "hedged", differs(own, hedged_), lambda: NOTIONAL * own, lambda: [
+           Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(NOTIONAL * own))])])
 
 
-def pnl_annual(value, *, ticker) -> None:
-    """Annualized mean excess PnL in dollars per year: mean(pnl) x 252."""
+def pnl_annual(value, *, ticker, pnl=None) -> None:
+    """Annualized mean excess PnL in dollars per year: mean(pnl) x 252 (``pnl``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "pnl_annual")
     want = NOTIONAL * fit.alpha * _data.H
+    own = _own(pnl)
+    ref_pnl = NOTIONAL * (_data.excess(ticker) - fit.beta * _data.factor())
+    raw1, raw2 = _raw_pnl(ticker, fit.beta)
     compare(got, want, "pnl_annual", what=what, mistakes=[
         Mistake("the wrong sign of the hedge (long the market instead of short)",
                 NOTIONAL * (_data.excess(ticker) + fit.beta * _data.factor()).mean() * _data.H),
@@ -137,30 +194,41 @@ def pnl_annual(value, *, ticker) -> None:
                 NOTIONAL * fit.alpha * 12),
         Mistake("the daily mean PnL, not annualized", NOTIONAL * fit.alpha),
         Mistake("returns, not dollars: multiply by the $1,000,000 notional", fit.alpha * _data.H),
+        Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(want)),
         Mistake("annualizing a mean with sqrt(252): means scale with 252", NOTIONAL * fit.alpha * math.sqrt(_data.H)),
         Mistake("the total PnL over the whole sample, not the annual mean", NOTIONAL * fit.alpha * fit.nobs),
         Mistake("the unhedged PnL (no short position in the market)", NOTIONAL * _data.excess(ticker).mean() * _data.H),
-    ], checklist="the mean daily dollar PnL times 252.")
+        Mistake(_RAW_PNL, raw1.mean() * _data.H), Mistake(_RAW_PNL, raw2.mean() * _data.H),
+    ], checklist="the mean daily dollar PnL times 252.", precision=DOLLARS,
+       carried=[Carried("question 4", "pnl", differs(own, ref_pnl), lambda: own.mean() * _data.H, lambda: [
+           Mistake("annualizing a daily mean with 12; daily data annualizes with 252", own.mean() * 12),
+           Mistake("the daily mean PnL, not annualized", own.mean()),
+           Mistake("the total PnL over the whole sample, not the annual mean", own.sum())])])
 
 
-def cash_freed(value, *, ticker) -> None:
-    """Net cash the trade frees, in dollars: beta x $1M short proceeds - $1M long."""
+def cash_freed(value, *, ticker, beta=None) -> None:
+    """Net cash the trade frees, in dollars: beta x $1M short proceeds - $1M long (``beta``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "cash_freed")
     want = (fit.beta - 1) * NOTIONAL
+    b_s, wrong = _beta_s(beta, fit)
     compare(got, want, "cash_freed", what=what, mistakes=[
         Mistake("the wrong sign: cash freed is the short's proceeds (beta x $1M) minus the $1M paid for the stock", -want),
         Mistake("the short's proceeds alone, without paying for the stock", fit.beta * NOTIONAL),
         Mistake("a fraction, not dollars: multiply by the $1,000,000 notional", fit.beta - 1),
-    ], checklist="cash_freed = beta x 1,000,000 - 1,000,000 dollars.")
+    ], checklist="cash_freed = beta x 1,000,000 - 1,000,000 dollars.", precision=DOLLARS,
+       carried=[Carried("question 1", "beta", wrong, lambda: (b_s - 1) * NOTIONAL, lambda: [
+           Mistake("the wrong sign: cash freed is the short's proceeds minus the $1M paid for the stock", (1 - b_s) * NOTIONAL)])])
 
 
-def cash_income_annual(value, *, ticker) -> None:
-    """Annual interest on the cash freed: -(1 - beta) x mean daily rf x 252 x $1M."""
+def cash_income_annual(value, *, ticker, beta=None, cash_freed=None) -> None:
+    """Annual interest on the cash freed: -(1 - beta) x mean daily rf x 252 x $1M (``beta``, ``cash_freed``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "cash_income_annual")
     rf = _data.risk_free().mean()
     want = -(1 - fit.beta) * rf * _data.H * NOTIONAL
+    b_s, wrong = _beta_s(beta, fit)
+    c_s = number_or_none(cash_freed)
     compare(got, want, "cash_income_annual", what=f"{ticker}'s beta and the daily risk-free rate", mistakes=[
         Mistake("the wrong sign: -(1 - beta) x rf is what the freed cash earns (positive when beta > 1)", -want),
         Mistake("annualizing the daily rate with 12; daily data annualizes with 252", -(1 - fit.beta) * rf * 12 * NOTIONAL),
@@ -168,7 +236,10 @@ def cash_income_annual(value, *, ticker) -> None:
         Mistake("a rate, not dollars: multiply by the $1,000,000 notional", -(1 - fit.beta) * rf * _data.H),
         Mistake("interest on the whole short (beta x $1M) instead of on the net cash freed", fit.beta * rf * _data.H * NOTIONAL),
         Mistake("a result in percent of a dollar amount (answers are dollars, rates are decimals)", percent(want)),
-    ], checklist="multiply the cash freed by the average daily risk-free rate over the sample and by 252.")
+    ], checklist="multiply the cash freed by the average daily risk-free rate over the sample and by 252.",
+       precision=DOLLARS, carried=[
+           Carried("question 1", "beta", wrong, lambda: -(1 - b_s) * rf * _data.H * NOTIONAL),
+           Carried("question 5", "cash_freed", differs(c_s, (fit.beta - 1) * NOTIONAL), lambda: c_s * rf * _data.H)])
 
 
 def _solutions():

@@ -15,7 +15,8 @@ import math
 import pandas as pd
 
 from . import _data
-from ._core import Mistake, as_number, as_series, compare, percent, solutions_module
+from ._core import (DOLLARS, RATIO, SMALL, Carried, Mistake, as_number, as_series, compare, differs,
+                    number_or_none, percent, solutions_module)
 
 #: Dollar standard deviation allowed over the horizon.
 BUDGET = 100_000
@@ -74,7 +75,8 @@ def sigma_r(value, *, ticker) -> None:
     got = as_number(value, "sigma_r")
     compare(got, ref["sigma_r"], "sigma_r", what=what, mistakes=_vol_mistakes(ref["r"], ref["sigma_r"]) + [
         Mistake("the residual volatility (that is sigma_e)", ref["sigma_e"]),
-    ], checklist="sigma_r is the sample standard deviation (ddof=1) of the daily excess returns.")
+        _data.subsample_finder(ticker, "sigma_r"),
+    ], checklist="sigma_r is the sample standard deviation (ddof=1) of the daily excess returns.", precision=SMALL)
 
 
 def sigma_e(value, *, ticker) -> None:
@@ -86,7 +88,8 @@ def sigma_e(value, *, ticker) -> None:
         Mistake("the volatility of the unhedged excess return (that is sigma_r)", ref["sigma_r"]),
         Mistake("a residual variance with ddof=2 (statsmodels' mse_resid); the question asks for ddof=1",
                 ref["sigma_e"] * math.sqrt((n - 1) / (n - 2))),
-    ], checklist="sigma_e is the sample standard deviation (ddof=1) of the regression residuals.")
+        _data.subsample_finder(ticker, "sigma_e"),
+    ], checklist="sigma_e is the sample standard deviation (ddof=1) of the regression residuals.", precision=SMALL)
 
 
 def _size_mistakes(vol: float, other_vol: float, other: str, nobs: int) -> list[Mistake]:
@@ -108,34 +111,67 @@ def _size_mistakes(vol: float, other_vol: float, other: str, nobs: int) -> list[
     ]
 
 
-def sizes_unhedged(value, *, ticker) -> None:
-    """Unhedged position sizes in dollars, a Series indexed by 1, 21, 252."""
+def _sizes_from(vol):
+    return pd.Series([BUDGET / (vol * math.sqrt(n)) for n in HORIZONS], index=_HORIZON_INDEX)
+
+
+def sizes_unhedged(value, *, ticker, sigma_r=None) -> None:
+    """Unhedged position sizes in dollars, a Series indexed by 1, 21, 252 (``sigma_r``: question 1's, for ECF)."""
     ticker, ref, what = _setup(ticker)
     got = as_series(value, "sizes_unhedged", _HORIZON_INDEX, index_desc=_HORIZON_DESC)
+    v_s = number_or_none(sigma_r)
     compare(got, ref["x"], "sizes_unhedged", what=what + _BUDGET_TEXT,
             mistakes=_size_mistakes(ref["sigma_r"], ref["sigma_e"], "residual (hedged)", ref["fit"].nobs),
-            checklist="size = BUDGET / (sigma_r x sqrt(n)) dollars for a horizon of n trading days.")
+            checklist="size = BUDGET / (sigma_r x sqrt(n)) dollars for a horizon of n trading days.", precision=DOLLARS,
+            carried=[Carried("question 1", "sigma_r", differs(v_s, ref["sigma_r"]),
+                             lambda: _sizes_from(v_s) if v_s > 0 else None,
+                             lambda: _size_mistakes(v_s, ref["sigma_e"], "residual (hedged)", ref["fit"].nobs)[:3])])
 
 
-def sizes_hedged(value, *, ticker) -> None:
-    """Hedged position sizes in dollars, a Series indexed by 1, 21, 252."""
+def sizes_hedged(value, *, ticker, sigma_e=None) -> None:
+    """Hedged position sizes in dollars, a Series indexed by 1, 21, 252 (``sigma_e``: question 1's, for ECF)."""
     ticker, ref, what = _setup(ticker)
     got = as_series(value, "sizes_hedged", _HORIZON_INDEX, index_desc=_HORIZON_DESC)
+    v_s = number_or_none(sigma_e)
     compare(got, ref["xe"], "sizes_hedged", what=what + _BUDGET_TEXT,
             mistakes=_size_mistakes(ref["sigma_e"], ref["sigma_r"], "unhedged (total)", ref["fit"].nobs),
-            checklist="size = BUDGET / (sigma_e x sqrt(n)) dollars: the hedged position only carries residual risk.")
+            checklist="size = BUDGET / (sigma_e x sqrt(n)) dollars: the hedged position only carries residual risk.",
+            precision=DOLLARS,
+            carried=[Carried("question 1", "sigma_e", differs(v_s, ref["sigma_e"]),
+                             lambda: _sizes_from(v_s) if v_s > 0 else None,
+                             lambda: _size_mistakes(v_s, ref["sigma_r"], "unhedged (total)", ref["fit"].nobs)[:3])])
 
 
-def _pnl_mistakes(ref: dict, per_dollar: float, size_key: str) -> list[Mistake]:
+def _year_size(sizes):
+    """The student's one-year (252-day) size from their Series, whatever its labels; None if absent."""
+    if not isinstance(sizes, pd.Series):
+        return None
+    for key in (252, "252", 252.0):
+        try:
+            return number_or_none(sizes.loc[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def _pnl_mistakes(ref: dict, per_dollar: float, size_key: str, own_year: float | None) -> list[Mistake]:
     h = _data.H
     one_day = ref[size_key][1]
     year = ref[size_key][252]
     vol = ref["sigma_r"] if size_key == "x" else ref["sigma_e"]
+    no_sqrt_year = BUDGET / (vol * 252)
+    # A size scaled by the horizon (no square root) makes the one-year size
+    # 1/252 of the one-day size, so its annual PnL equals the one-day size's
+    # daily PnL. The student's own sizes tell which of the two it is.
+    if own_year is not None and math.isclose(own_year, no_sqrt_year, rel_tol=1e-6):
+        scaled = "a position size scaled by the horizon instead of its square root (see the sizes question)"
+    elif own_year is not None:
+        scaled = "the one-day position size and a daily PnL: use the one-year (252-day) size and multiply by 252"
+    else:
+        scaled = ("the one-day position size and a daily PnL (use the one-year size and multiply by 252), "
+                  "or a size scaled by the horizon instead of its square root")
     return [
-        # Carried over from a wrong size in questions 2-3: named first, as
-        # some coincide numerically with annualizing mistakes.
-        Mistake("a position size scaled by the horizon instead of its square root (see the sizes question)",
-                BUDGET / (vol * 252) * per_dollar * h),
+        Mistake(scaled, no_sqrt_year * per_dollar * h),
         Mistake("a position size computed from a variance instead of a volatility (see the sizes question)",
                 BUDGET / (vol**2 * math.sqrt(252)) * per_dollar * h),
         Mistake("a position size computed from a ddof=0 volatility (see question 1)",
@@ -149,40 +185,53 @@ def _pnl_mistakes(ref: dict, per_dollar: float, size_key: str) -> list[Mistake]:
     ]
 
 
-def pnl_unhedged(value, *, ticker) -> None:
-    """Expected excess PnL over a year of the unhedged 252-day size, dollars."""
+def _pnl_carried(question, name, own_year, ref_year, per_dollar):
+    h = _data.H
+    return [Carried(question, name, differs(own_year, ref_year), lambda: own_year * per_dollar * h, lambda: [
+        Mistake("a daily expected PnL, not annualized (multiply by 252)", own_year * per_dollar),
+        Mistake("annualizing with 12; daily data annualizes with 252", own_year * per_dollar * 12)])]
+
+
+def pnl_unhedged(value, *, ticker, sizes_unhedged=None) -> None:
+    """Expected excess PnL over a year of the unhedged 252-day size, dollars (``sizes_unhedged``: for ECF)."""
     ticker, ref, what = _setup(ticker)
     got = as_number(value, "pnl_unhedged")
     fit = ref["fit"]
     per_dollar = fit.alpha + fit.beta * fit.mu_f
-    compare(got, ref["pnl_unhedged"], "pnl_unhedged", what=what + _BUDGET_TEXT, mistakes=_pnl_mistakes(ref, per_dollar, "x") + [
+    own = _year_size(sizes_unhedged)
+    compare(got, ref["pnl_unhedged"], "pnl_unhedged", what=what + _BUDGET_TEXT, mistakes=_pnl_mistakes(ref, per_dollar, "x", own) + [
         Mistake("the alpha-only PnL: the unhedged position also earns beta x the market premium",
                 ref["pnl_alpha_unhedged"]),
-    ], checklist="size (one-year horizon) x (alpha + beta x mu_f) x 252 dollars.")
+    ], checklist="size (one-year horizon) x (alpha + beta x mu_f) x 252 dollars.", precision=DOLLARS,
+       carried=_pnl_carried("question 2", "sizes_unhedged", own, ref["x"][252], per_dollar))
 
 
-def pnl_alpha_unhedged(value, *, ticker) -> None:
-    """Alpha-only PnL over a year of the unhedged 252-day size, dollars."""
+def pnl_alpha_unhedged(value, *, ticker, sizes_unhedged=None) -> None:
+    """Alpha-only PnL over a year of the unhedged 252-day size, dollars (``sizes_unhedged``: for ECF)."""
     ticker, ref, what = _setup(ticker)
     got = as_number(value, "pnl_alpha_unhedged")
+    own = _year_size(sizes_unhedged)
     compare(got, ref["pnl_alpha_unhedged"], "pnl_alpha_unhedged", what=what + _BUDGET_TEXT,
-            mistakes=_pnl_mistakes(ref, ref["fit"].alpha, "x") + [
+            mistakes=_pnl_mistakes(ref, ref["fit"].alpha, "x", own) + [
                 Mistake("the full expected PnL including beta x mu_f: count only alpha", ref["pnl_unhedged"]),
                 Mistake("the hedged position size; this question is about the unhedged position", ref["pnl_hedged"]),
-            ], checklist="size (unhedged, one-year horizon) x alpha x 252 dollars.")
+            ], checklist="size (unhedged, one-year horizon) x alpha x 252 dollars.", precision=DOLLARS,
+            carried=_pnl_carried("question 2", "sizes_unhedged", own, ref["x"][252], ref["fit"].alpha))
 
 
-def pnl_hedged(value, *, ticker) -> None:
-    """Expected (alpha) PnL over a year of the hedged 252-day size, dollars."""
+def pnl_hedged(value, *, ticker, sizes_hedged=None) -> None:
+    """Expected (alpha) PnL over a year of the hedged 252-day size, dollars (``sizes_hedged``: for ECF)."""
     ticker, ref, what = _setup(ticker)
     got = as_number(value, "pnl_hedged")
     fit = ref["fit"]
+    own = _year_size(sizes_hedged)
     compare(got, ref["pnl_hedged"], "pnl_hedged", what=what + _BUDGET_TEXT,
-            mistakes=_pnl_mistakes(ref, fit.alpha, "xe") + [
+            mistakes=_pnl_mistakes(ref, fit.alpha, "xe", own) + [
                 Mistake("the unhedged position size; the hedged position is sized with sigma_e", ref["pnl_alpha_unhedged"]),
                 Mistake("a hedged PnL that still counts beta x mu_f: the hedge removes the market premium",
                         ref["xe"][252] * (fit.alpha + fit.beta * fit.mu_f) * _data.H),
-            ], checklist="size (hedged, one-year horizon) x alpha x 252 dollars.")
+            ], checklist="size (hedged, one-year horizon) x alpha x 252 dollars.", precision=DOLLARS,
+            carried=_pnl_carried("question 3", "sizes_hedged", own, ref["xe"][252], fit.alpha))
 
 
 def _sharpe_mistakes(series: pd.Series, sharpe: float) -> list[Mistake]:
@@ -198,6 +247,16 @@ def _sharpe_mistakes(series: pd.Series, sharpe: float) -> list[Mistake]:
     ]
 
 
+def _raw_sharpe(ticker, hedged: bool):
+    r, f, rf = _data.excess(ticker), _data.factor(), _data.risk_free()
+    b = _data.fit(ticker).beta
+    out = []
+    for y in ([(r + rf) - b * (f + rf), (r + rf) - b * f] if hedged else [r + rf]):
+        out.append(Mistake("raw returns instead of excess returns: the Sharpe ratio is the mean *excess* "
+                           "return over its standard deviation", y.mean() / y.std() * math.sqrt(_data.H)))
+    return out
+
+
 def sharpe_unhedged(value, *, ticker) -> None:
     """Annualized Sharpe ratio of the stock's daily excess return."""
     ticker, ref, what = _setup(ticker)
@@ -205,7 +264,9 @@ def sharpe_unhedged(value, *, ticker) -> None:
     compare(got, ref["sharpe_unhedged"], "sharpe_unhedged", what=what,
             mistakes=_sharpe_mistakes(ref["r"], ref["sharpe_unhedged"]) + [
                 Mistake("the hedged Sharpe ratio (that is sharpe_hedged)", ref["sharpe_hedged"]),
-            ], checklist="mean / std (ddof=1) of the daily excess return, times sqrt(252).")
+                *_raw_sharpe(ticker, False),
+                _data.subsample_finder(ticker, "sharpe_r"),
+            ], checklist="mean / std (ddof=1) of the daily excess return, times sqrt(252).", precision=RATIO)
 
 
 def sharpe_hedged(value, *, ticker) -> None:
@@ -215,4 +276,6 @@ def sharpe_hedged(value, *, ticker) -> None:
     compare(got, ref["sharpe_hedged"], "sharpe_hedged", what=what,
             mistakes=_sharpe_mistakes(ref["hedged"], ref["sharpe_hedged"]) + [
                 Mistake("the unhedged Sharpe ratio (that is sharpe_unhedged)", ref["sharpe_unhedged"]),
-            ], checklist="mean / std (ddof=1) of the daily hedged return r_e - beta f, times sqrt(252).")
+                *_raw_sharpe(ticker, True),
+                _data.subsample_finder(ticker, "sharpe_hedged"),
+            ], checklist="mean / std (ddof=1) of the daily hedged return r_e - beta f, times sqrt(252).", precision=RATIO)
