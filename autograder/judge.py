@@ -199,18 +199,27 @@ def needed_names(code: str) -> tuple:
 
 
 def typed_in_names(sources) -> set:
-    """Names whose last assignment in the student's code is a bare number.
+    """Names whose last assignment in the student's code is a typed-in value.
 
-    ``hedged_beta = 0``, ``x = -1e-17``, ``n = 2 * 5 + 1``, ``v = float(0.1)``:
-    a typed-in value, which earns nothing where a question asks to *show*
-    a property by computing it.
+    ``hedged_beta = 0``, ``x = -1e-17``, ``n = 2 * 5 + 1``, ``v = float(0.1)``,
+    ``share = VBAR`` (a course constant the student did not compute), or a
+    dict/list/tuple of such values (``counts = {"factor_model": 11}``): a
+    typed-in value, which earns nothing where a question asks to *show* a
+    property by computing it.
     """
-    last: dict[str, bool] = {}
+    trees = []
     for source in sources:
         try:
-            tree = ast.parse(_python_only(source))
+            trees.append(ast.parse(_python_only(source)))
         except SyntaxError:
             continue
+    assigned = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
+    last: dict[str, bool] = {}
+    for tree in trees:
         for node in ast.walk(tree):
             targets = []
             if isinstance(node, ast.Assign):
@@ -221,21 +230,26 @@ def typed_in_names(sources) -> set:
                 targets, value = [node.target], None
             for target in targets:
                 if isinstance(target, ast.Name):
-                    last[target.id] = value is not None and _constant(value)
+                    last[target.id] = value is not None and _constant(value, assigned)
     return {name for name, typed in last.items() if typed}
 
 
-def _constant(node) -> bool:
+def _constant(node, assigned=frozenset()) -> bool:
     if isinstance(node, ast.Constant):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    if isinstance(node, ast.Name):
+        return node.id not in assigned and not hasattr(builtins, node.id)  # a course constant such as VBAR
     if isinstance(node, ast.UnaryOp):
-        return _constant(node.operand)
+        return _constant(node.operand, assigned)
     if isinstance(node, ast.BinOp):
-        return _constant(node.left) and _constant(node.right)
+        return _constant(node.left, assigned) and _constant(node.right, assigned)
+    if isinstance(node, (ast.Dict, ast.List, ast.Tuple)):
+        values = node.values if isinstance(node, ast.Dict) else node.elts
+        return bool(values) and all(_constant(v, assigned) for v in values)
     if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-        return name in ("float", "int", "float64", "float32", "round", "abs") and _constant(node.args[0])
+        return name in ("float", "int", "float64", "float32", "round", "abs") and _constant(node.args[0], assigned)
     return False
 
 

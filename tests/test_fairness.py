@@ -344,11 +344,11 @@ def test_typed_in_names_detects_the_bare_numbers():
     assert {"corr_resid_f", "hedged_beta"} <= names and "x" not in names
 
 
-@pytest.mark.xfail(reason="needs judge.typed_in_names to count course constants (VBAR) and dict literals "
-                          "of numbers as typed in: proposed to the lead", strict=False)
 def test_typed_in_names_course_constants_and_count_dicts():
-    names = judge.typed_in_names(["hedged_share = VBAR", "counts = {'factor_model': 11, 'unrestricted': 15}"])
+    names = judge.typed_in_names(["hedged_share = VBAR", "counts = {'factor_model': 11, 'unrestricted': 15}",
+                                  "n = len(TICKERS)\nk = {'factor_model': 2 * n + 1}", "b = fit()\nshare = (b + 1) ** 2"])
     assert {"hedged_share", "counts"} <= names
+    assert "k" not in names and "share" not in names
 
 
 def test_show_it_is_judged_on_the_students_own_series():
