@@ -1,10 +1,11 @@
 """``autograder grade ASSIGNMENT``: the whole class, in parallel, resumable.
 
 * Work is split over ``--jobs`` worker processes (default: the number of
-  cores). Each worker grades one submission at a time on a sandboxed kernel
-  (:mod:`autograder.sandbox`) and starts the kernel for its next submission
-  while the current one runs, so kernel start-up and the imports of numpy,
-  pandas and statsmodels overlap with grading.
+  cores). Each worker grades one submission at a time: the student's code
+  runs in a box of its own (:mod:`autograder.sandbox`, a fresh uid for every
+  box, never reused in the batch), and the worker judges the answers that
+  come back as plain data (:mod:`autograder.judge`), with the reference
+  computations cached across the submissions it grades.
 * A worker writes its student's results itself, each file atomically, the
   small result file last: ``autograded/<student>/<assignment>/<assignment>.ipynb``
   (nbgrader's place, for formgrader), ``feedback/<student>/<assignment>/
@@ -40,9 +41,8 @@ RESULT_FILE = ".autograder.json"
 _W = {}
 
 
-def _worker_init(course_root, name, limits, config):
+def _worker_init(course_root, name, limits, config, sandbox, deadlines):
     import warnings
-    from multiprocessing import util
 
     # nbformat warns about repaired cell ids in students' files; the notes
     # in the result say what matters.
@@ -51,50 +51,17 @@ def _worker_init(course_root, name, limits, config):
 
     from .spec import load_spec
 
-    zygote = None
-    if config.get("Autograder", {}).get("zygote", True):
-        from .sandbox import PRELOAD
-        from .zygote import Zygote
-
-        # First thing, while this process has no threads and no ZMQ context.
-        zygote = Zygote(PRELOAD + ("autograder.integrity",)).start()
-    _exit_with_parent()
     course = Course(course_root)
-    _W.update(course=course, name=name, limits=limits, config=config, zygote=zygote,
-              spec=load_spec(course.source_notebook(name), name, config), spare=None)
-    util.Finalize(None, _worker_exit, exitpriority=100)
+    _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox, deadlines=deadlines,
+              spec=load_spec(course.source_notebook(name), name, config))
 
 
-def _exit_with_parent():
-    """A worker whose grader died stops (and its zygote and kernels with it)."""
-    import importlib.util
+def _grade_one(student: str, path: str | None, note: str | None, uid_first: int) -> dict:
+    """Grade one student's submission in a worker; write and return its result.
 
-    spec = importlib.util.spec_from_file_location(
-        "_autograder_launcher", Path(__file__).with_name("_launcher.py"))
-    launcher = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(launcher)
-    launcher.exit_with_parent()
-
-
-def _worker_exit():
-    spare = _W.get("spare")
-    if spare is not None:
-        spare.shutdown()
-        _W["spare"] = None
-    if _W.get("zygote") is not None:
-        _W["zygote"].stop()
-        _W["zygote"] = None
-
-
-def _new_kernel(folder=None):
-    from .sandbox import SandboxKernel
-
-    return SandboxKernel(_W["limits"], _W["course"].protected_paths(), folder=folder,
-                         zygote=_W.get("zygote")).start()
-
-
-def _grade_one(student: str, path: str | None, note: str | None, prestart: bool) -> dict:
-    """Grade one student's submission in a worker; write and return its result."""
+    ``uid_first``: the first of this submission's block of uids (one per
+    box, restarts included).
+    """
     from .feedback import render_feedback
     from .grading import cache_key, grade_notebook, invalid_result
 
@@ -105,23 +72,12 @@ def _grade_one(student: str, path: str | None, note: str | None, prestart: bool)
         result.status = "missing"
         nb = None
     else:
-        raw = Path(path).read_bytes()
-        kernel = _W.get("spare") or _new_kernel()
-        _W["spare"] = None
+        uids = iter(range(uid_first, uid_first + UIDS_PER_SUBMISSION))
         try:
-            if prestart:
-                # Start the next kernel once this one is ready, so the two
-                # start-ups do not compete for the CPU.
-                try:
-                    kernel.wait_ready()
-                except Exception:
-                    pass  # grade_notebook reports it
-                _W["spare"] = _new_kernel()
-            result, nb = grade_notebook(raw, spec, limits, config=_W["config"],
-                                        protected_paths=course.protected_paths(), kernel=kernel,
-                                        new_kernel=_new_kernel, student=student)
+            raw = read_capped(Path(path), limits.max_submission_mb)
+            result, nb = grade_notebook(raw, spec, limits, config=_W["config"], sandbox=_W["sandbox"],
+                                        new_uid=uids.__next__, student=student)
         except Exception as exc:  # a grader bug must not stop the batch
-            kernel.shutdown()
             result = invalid_result(spec, f"grader error: {type(exc).__name__}: {exc}", "",
                                     cache_key(spec, limits), student)
             result.status = "error"
@@ -130,25 +86,59 @@ def _grade_one(student: str, path: str | None, note: str | None, prestart: bool)
             result.notes.insert(0, note)
             result.flags.insert(0, note)
     result.student = student
+    from .deadlines import lateness
+
+    try:
+        late = lateness(course, _W["deadlines"], student, result.score) if _W.get("deadlines") else None
+    except Exception as exc:  # a deadline problem must not lose the grade
+        late = None
+        result.notes.append(f"late penalty not computed: {type(exc).__name__}: {exc}")
     fb_path = course.feedback_dir / student / name / f"{name}.html"
     if nb is not None:
         import nbformat
 
-        atomic_write(out_dir / f"{name}.ipynb", nbformat.writes(nb).encode("utf-8"))
+        atomic_write(out_dir / f"{name}.ipynb", nbformat.writes(nb).encode("utf-8", "surrogateescape"))
         stamp = Path(path).parent / "timestamp.txt"
-        if stamp.is_file():
-            atomic_write(out_dir / "timestamp.txt", stamp.read_bytes())
+        if stamp.is_file() and not stamp.is_symlink():
+            atomic_write(out_dir / "timestamp.txt", read_capped(stamp, 0.001))
     try:
         if nb is None:
             import nbformat
 
             nb = nbformat.v4.new_notebook()
-        atomic_write(fb_path, render_feedback(nb, result, spec).encode("utf-8"))
+        atomic_write(fb_path, render_feedback(nb, result, spec, late=late).encode("utf-8", "replace"))
     except Exception as exc:
         result.notes.append(f"feedback not written: {type(exc).__name__}: {exc}")
     data = result.to_json()
-    atomic_write(out_dir / RESULT_FILE, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+    if late:
+        data["late"] = late
+    atomic_write(out_dir / RESULT_FILE, json.dumps(data, indent=1, sort_keys=True).encode("utf-8", "replace"))
     return data
+
+
+#: Boxes one submission may use (the first run and its restarts).
+UIDS_PER_SUBMISSION = 16
+
+
+def read_capped(path: Path, max_mb: float) -> bytes:
+    """Read a submitted file without following a symlink, up to ``max_mb`` (+1 byte)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        cap = int(max_mb * 2**20) + 1
+        chunks, size = [], 0
+        while size < cap:
+            chunk = os.read(fd, min(1 << 20, cap - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 # ---- main side --------------------------------------------------------------
@@ -159,13 +149,14 @@ def find_submissions(course: Course, name: str) -> list[tuple[str, str | None, s
         return out
     for student_dir in sorted(course.submitted_dir.iterdir()):
         folder = student_dir / name
-        if not folder.is_dir() or student_dir.name.startswith("."):
+        if student_dir.is_symlink() or folder.is_symlink() or not folder.is_dir() \
+                or student_dir.name.startswith("."):
             continue
         expected = folder / f"{name}.ipynb"
-        if expected.is_file():
+        if expected.is_file() and not expected.is_symlink():
             out.append((student_dir.name, str(expected), None))
             continue
-        others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+        others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".") and not p.is_symlink())
         if others:
             out.append((student_dir.name, str(others[0]),
                         f"notebook named {others[0].name}, expected {name}.ipynb (graded anyway)"))
@@ -184,7 +175,10 @@ def _cached(course, name, student, path, key) -> dict | None:
         data = json.loads(result_path.read_text("utf-8"))
     except ValueError:
         return None
-    sha = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
+    try:
+        sha = hashlib.sha256(read_capped(Path(path), 10**6)).hexdigest() if path else ""
+    except OSError:
+        return None
     if data.get("sha256") == sha and data.get("key") == key:
         return data
     return None
@@ -221,16 +215,38 @@ def _already_stored(gb, name, data) -> bool:
     return all(g.auto_score == by_id.get(g.cell.name, g.auto_score) for g in nb.grades)
 
 
-def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
+def submission_timestamp(course: Course, name: str, student: str):
+    """The submission time nbgrader's ``collect`` wrote (``timestamp.txt``), or None."""
+    from nbgrader.utils import parse_utc
+
+    path = course.submitted_dir / student / name / "timestamp.txt"
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        text = read_capped(path, 0.001).decode("utf-8", "replace").strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=None) -> None:
     """Store one result in nbgrader's gradebook (main process only).
 
+    As stock ``nbgrader autograde`` does (``SaveAutoGrades``): the
+    submission with its timestamp, each grade cell's ``auto_score``, the
+    "No response." comment of untouched answers, the notebook's flag. One
+    difference, on purpose: a grade an instructor already gave by hand keeps
+    its ``needs_manual_grade`` as the instructor left it (nbgrader sets it
+    again on every autograde, so a regrade would send every written answer
+    back to the formgrader's queue).
+
     ``unchanged``: a result reused from an earlier run; left alone when the
-    gradebook already has it, so manual grades and formgrader's
-    "needs manual grade" marks survive a rerun.
+    gradebook already has it.
     """
     import warnings
 
     if unchanged and _already_stored(gb, name, data):
+        _store_late(gb, name, data)
         return
     student = data["student"]
     gb.update_or_create_student(student)
@@ -238,7 +254,10 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
         # nbgrader's own update_or_create_submission triggers SQLAlchemy
         # autoflush warnings (harmless, also seen with `nbgrader autograde`).
         warnings.simplefilter("ignore")
-        submission = gb.update_or_create_submission(name, student)
+        if timestamp is not None:
+            submission = gb.update_or_create_submission(name, student, timestamp=timestamp)
+        else:
+            submission = gb.update_or_create_submission(name, student)
     nb = gb.find_submission_notebook(name, name, student)
     by_id = {q["id"]: q for q in data["questions"]}
     for grade in nb.grades:
@@ -246,23 +265,158 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False) -> None:
         if q is None:
             continue
         grade.auto_score = q["points"]
-        grade.needs_manual_grade = (grade.manual_score is not None) or q["points"] is None
+        if grade.manual_score is None:
+            grade.needs_manual_grade = q["points"] is None
     for comment in nb.comments:
         q = by_id.get(comment.cell.name)
         comment.auto_comment = "No response." if q is not None and q["message"] == "No response." else None
     nb.flagged = any(f.startswith("flagged:") for f in data.get("flags", []))
     gb.db.commit()
     del submission
+    _store_late(gb, name, data)
+
+
+def _store_late(gb, name, data) -> None:
+    """nbgrader's late penalty for this submission, into the gradebook and ``data``."""
+    course = _MAIN.get("course")
+    if course is None:
+        return
+    from .deadlines import apply_late_penalty
+
+    try:
+        late = apply_late_penalty(gb, course, name, data["student"])
+    except Exception as exc:  # a deadline problem must not lose the grade
+        data.setdefault("notes", []).append(f"late penalty not stored: {type(exc).__name__}: {exc}")
+        return
+    if late and (late.get("submitted") or late.get("late_penalty")):
+        data["late"] = late
+
+
+#: The course being graded, in the main process (for the gradebook writer).
+_MAIN: dict = {}
+
+
+def merge_manual(gb, name: str, data: dict) -> dict:
+    """A result with the instructor's manual grades and comments from formgrader.
+
+    A question graded by hand (``manual_score`` set, for a written answer or
+    as an override of an autograded one) takes that score and the
+    instructor's comment; ``manual_pending`` counts only what is still to be
+    graded. Adds ``manual_score`` (points given by hand) and ``total``.
+    """
+    import copy
+
+    from nbgrader.api import MissingEntry
+
+    data = copy.deepcopy(data)
+    try:
+        nb = gb.find_submission_notebook(name, name, data["student"])
+    except MissingEntry:
+        nb = None
+    grades = {g.cell.name: g for g in nb.grades} if nb is not None else {}
+    comments = {c.cell.name: c for c in nb.comments} if nb is not None else {}
+    manual = pending = total = 0.0
+    for q in data["questions"]:
+        grade = grades.get(q["id"])
+        comment = comments.get(q["id"])
+        if grade is not None and grade.manual_score is not None:
+            q["points"] = float(grade.manual_score)
+            q["status"] = "graded"
+            text = comment.manual_comment if comment is not None else None
+            q["message"] = text or "graded by hand"
+            manual += q["points"]
+        elif q["status"] == "manual":
+            pending += q["max_points"]
+        total += q["points"] or 0.0
+    data["manual_score"] = manual
+    data["manual_pending"] = pending
+    data["total"] = round(total, 6)
+    return data
+
+
+def with_manual_grades(course: Course, name: str, results: list) -> list:
+    """Every result merged with the gradebook's manual grades (:func:`merge_manual`)."""
+    from nbgrader.api import Gradebook
+
+    if not (course.root / "gradebook.db").is_file():
+        return results
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return [merge_manual(gb, name, d) for d in results]
+
+
+def regenerate_feedback(course: Course, name: str, results: list, log=print) -> int:
+    """Feedback again, from the autograded notebooks, with the manual grades."""
+    import nbformat
+
+    from .feedback import render_feedback
+    from .grading import Result
+    from .spec import spec_for
+
+    spec = spec_for(course, name)
+    written = 0
+    fields = set(Result.__dataclass_fields__)
+    for data in results:
+        student = data["student"]
+        path = course.autograded_dir / student / name / f"{name}.ipynb"
+        try:
+            nb = nbformat.reads(read_capped(path, 200).decode("utf-8", "replace"), as_version=4)
+        except (OSError, ValueError):
+            nb = nbformat.v4.new_notebook()
+        result = Result(**{k: v for k, v in data.items() if k in fields})
+        html = render_feedback(nb, result, spec, late=data.get("late"))
+        atomic_write(course.feedback_dir / student / name / f"{name}.html", html.encode("utf-8", "replace"))
+        written += 1
+    from .feedback import install_mathjax
+
+    install_mathjax(course.feedback_dir)
+    return written
+
+
+def feedback(course: Course, name: str, log=print) -> list[dict]:
+    """``autograder feedback ASSIGNMENT``: feedback and reports after manual grading."""
+    from .report import write_reports
+    from .spec import spec_for
+
+    spec = spec_for(course, name)
+    results = []
+    for student, _, _ in find_submissions(course, name):
+        path = course.autograded_dir / student / name / RESULT_FILE
+        try:
+            results.append(json.loads(read_capped(path, 50).decode("utf-8")))
+        except (OSError, ValueError):
+            continue
+    if not results:
+        raise UserError(f"nothing graded yet for {name} (run `autograder grade {name}` first)")
+    merged = with_manual_grades(course, name, results)
+    n = regenerate_feedback(course, name, merged, log=log)
+    write_reports(course, name, spec, merged, log=log)
+    log(f"feedback written for {n} student(s) in {course.feedback_dir}")
+    return merged
 
 
 def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, force=False,
-          progress=True, log=print) -> list[dict]:
-    """Grade every submission of ``name`` (see the module docstring)."""
+          progress=True, log=print, sandbox=True) -> list[dict]:
+    """Grade every submission of ``name`` (see the module docstring).
+
+    Raises
+    ------
+    UserError
+        ``sandbox`` is True and this machine cannot build the sandbox
+        (the message says why; ``--no-sandbox`` trusts the students).
+    """
     from nbgrader.api import Gradebook
 
+    from . import sandbox as box
     from .grading import cache_key
     from .report import write_reports
     from .spec import spec_for
+
+    _MAIN["course"] = course
+    if sandbox and not box.probe().sandboxed:
+        raise UserError(f"cannot sandbox the submissions: {box.probe().reason}; "
+                        "pass --no-sandbox to grade without it (trusts the students)")
+    log(("isolation: " + box.describe()) if sandbox else "isolation: none (--no-sandbox: trusts the students)")
+    box.prepare()
 
     limits = course.limits(timeout=timeout, memory_mb=memory_mb)
     jobs = jobs or course.default_jobs()
@@ -288,20 +442,37 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     if results:
         with Gradebook(course.db_url, course.course_id) as gb:
             for data in results.values():
-                write_gradebook(gb, name, data, spec, unchanged=True)
+                write_gradebook(gb, name, data, spec, unchanged=True,
+                                timestamp=submission_timestamp(course, name, data["student"]))
     if todo:
-        _run_pool(course, name, limits, todo, jobs, progress, results, spec)
+        _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox)
     elapsed = time.monotonic() - started
     ordered = [results[s] for s, _, _ in submissions if s in results]
     if todo:
         log(f"graded {len(todo)} submission(s) in {elapsed:.1f} s with {min(jobs, len(todo))} job(s)")
+    ordered = with_manual_grades(course, name, ordered)
+    graded_by_hand = [d for d in ordered if d.get("manual_score") or any(
+        q["status"] == "graded" for q in d["questions"])]
+    if graded_by_hand:  # their feedback must show the instructor's grades too
+        regenerate_feedback(course, name, graded_by_hand, log=log)
     write_reports(course, name, spec, ordered, log=log)
+    from .feedback import install_mathjax
+
+    if not install_mathjax(course.feedback_dir):
+        log("note: MathJax is not installed (run `make book` once); feedback shows math as TeX source")
     return ordered
 
 
-def _run_pool(course, name, limits, todo, jobs, progress, results, spec):
+def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox):
     from nbgrader.api import Gradebook
     from tqdm import tqdm
+
+    from .deadlines import load_deadlines
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        deadlines = load_deadlines(course, name, gb)
+
+    from .sandbox import uid_block
 
     # fork: workers start at once with everything imported. The pool is
     # created before the gradebook connection and the progress bar's thread,
@@ -313,14 +484,18 @@ def _run_pool(course, name, limits, todo, jobs, progress, results, spec):
     gb = None
     remaining = list(todo)
     attempts: dict[str, int] = {}
+    # One block of uids for the whole batch; every submission (and every
+    # retry of it) gets its own slice, so no two boxes share a uid.
+    first_uid = uid_block(UIDS_PER_SUBMISSION * 2 * (len(todo) + 1))
+    next_slot = iter(range(10**9))
     try:
         while remaining:
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                       initargs=(str(course.root), name, limits, course.config))
+                                       initargs=(str(course.root), name, limits, course.config, sandbox, deadlines))
             futures = {}
-            for i, (student, path, note) in enumerate(remaining):
-                prestart = i + jobs < len(remaining)
-                futures[pool.submit(_grade_one, student, path, note, prestart)] = (student, path, note)
+            for student, path, note in remaining:
+                uid = first_uid + UIDS_PER_SUBMISSION * next(next_slot)
+                futures[pool.submit(_grade_one, student, path, note, uid)] = (student, path, note)
             retry = []
             if bar is None:
                 bar = tqdm(total=len(todo), desc=f"grading {name}", unit="nb", disable=not progress,
@@ -340,7 +515,8 @@ def _run_pool(course, name, limits, todo, jobs, progress, results, spec):
                     except Exception as exc:
                         data = _failed(spec, limits, student, f"grader error: {type(exc).__name__}: {exc}")
                     results[student] = data
-                    write_gradebook(gb, name, data, spec)
+                    write_gradebook(gb, name, data, spec,
+                                    timestamp=submission_timestamp(course, name, student))
                     bar.update(1)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)

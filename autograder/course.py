@@ -8,17 +8,23 @@ A course directory holds ``nbgrader_config.py`` and
 Limits an instructor can set, in ``nbgrader_config.py`` (command-line flags
 override them for one run):
 
-==========================  =======  ==========================================
-setting                     default  meaning
-==========================  =======  ==========================================
-``c.Execute.timeout``       30       seconds per cell (nbgrader's own setting)
-``c.Autograder.memory_mb``  2048     address-space cap per submission's kernel
-``c.Autograder.max_output_mb``  2    output kept per cell (the rest is dropped)
-``c.Autograder.max_message_mb`` 64   largest single kernel message accepted
-``c.Autograder.max_restarts``   3    kernel restarts per submission
-``c.Autograder.jobs``       cores    parallel kernels in ``grade``
-``c.LimitOutput.max_lines`` 1000     nbgrader's cap on output lines per cell
-==========================  =======  ==========================================
+=====================================  =======  ===================================
+setting                                default  meaning
+=====================================  =======  ===================================
+``c.Execute.timeout``                  30       seconds per cell (nbgrader's own)
+``c.Autograder.notebook_timeout``      300      seconds of wall clock per notebook
+``c.Autograder.memory_mb``             2048     memory of the submission's whole
+                                                process tree (cgroup) and address
+                                                space per process
+``c.Autograder.max_processes``         64       processes and threads of the box
+``c.Autograder.tmp_mb``                64       size of the box's /tmp and /dev/shm
+``c.Autograder.max_output_mb``         2        output kept per cell
+``c.Autograder.max_total_output_mb``   64       everything the box sends back
+``c.Autograder.max_submission_mb``     50       size of a submitted file
+``c.Autograder.max_restarts``          3        restarts per submission
+``c.Autograder.jobs``                  cores    parallel boxes in ``grade``
+``c.LimitOutput.max_lines``            1000     nbgrader's cap on output lines per cell
+=====================================  =======  ===================================
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import re
 from pathlib import Path
 
 #: The assignments of this course, in teaching order.
-ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers")
+ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers", "many-factors")
 
 
 def ensure_tools_on_path() -> None:
@@ -63,9 +69,13 @@ class Limits:
     timeout: int = 30
     memory_mb: int = 2048
     max_output_mb: float = 2.0
-    max_message_mb: float = 64.0
+    max_total_output_mb: float = 64.0
+    max_submission_mb: float = 50.0
     max_restarts: int = 3
     startup_timeout: int = 60
+    notebook_timeout: int = 300
+    max_processes: int = 64
+    tmp_mb: int = 64
     max_lines: int = 1000
     max_traceback: int = 100
 
@@ -74,10 +84,14 @@ class Limits:
             raise UserError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
         if self.memory_mb is not None and self.memory_mb < 256:
             raise UserError(f"memory cap must be at least 256 MB, got {self.memory_mb!r}")
+        if self.notebook_timeout < self.timeout:
+            raise UserError(f"notebook_timeout ({self.notebook_timeout} s) must be at least the "
+                            f"cell timeout ({self.timeout} s)")
 
     def key(self) -> str:
         """A short string that changes when a limit that affects scores changes."""
-        return f"t{self.timeout}-m{self.memory_mb}-o{self.max_output_mb}-l{self.max_lines}"
+        return (f"t{self.timeout}-n{self.notebook_timeout}-m{self.memory_mb}-p{self.max_processes}"
+                f"-o{self.max_output_mb}-{self.max_total_output_mb}-l{self.max_lines}")
 
 
 class Course:
@@ -149,13 +163,6 @@ class Course:
     def source_notebook(self, name: str) -> Path:
         return self.source_dir / name / f"{name}.ipynb"
 
-    def protected_paths(self) -> list[str]:
-        """What a submission must not read: the source and release notebooks
-        (first two entries), other students' work, feedback, grades."""
-        return [str(self.source_dir), str(self.release_dir), str(self.submitted_dir),
-                str(self.autograded_dir), str(self.feedback_dir), str(self.reports_dir),
-                str(self.root / "gradebook.db"), str(self.root)]
-
     # ---- configuration ----------------------------------------------------
     @property
     def config(self):
@@ -188,8 +195,12 @@ class Course:
             timeout=int(timeout if timeout is not None else cfg.get("Execute", {}).get("timeout", defaults.timeout)),
             memory_mb=int(memory_mb if memory_mb is not None else ag.get("memory_mb", defaults.memory_mb)),
             max_output_mb=float(ag.get("max_output_mb", defaults.max_output_mb)),
-            max_message_mb=float(ag.get("max_message_mb", defaults.max_message_mb)),
+            max_total_output_mb=float(ag.get("max_total_output_mb", defaults.max_total_output_mb)),
+            max_submission_mb=float(ag.get("max_submission_mb", defaults.max_submission_mb)),
             max_restarts=int(ag.get("max_restarts", defaults.max_restarts)),
+            notebook_timeout=int(ag.get("notebook_timeout", defaults.notebook_timeout)),
+            max_processes=int(ag.get("max_processes", defaults.max_processes)),
+            tmp_mb=int(ag.get("tmp_mb", defaults.tmp_mb)),
             max_lines=int(lo.get("max_lines", defaults.max_lines)),
             max_traceback=int(lo.get("max_traceback", defaults.max_traceback)),
         )

@@ -1,258 +1,272 @@
-"""nbgrader's ``Execute`` preprocessor, hardened for untrusted notebooks.
+"""Running a notebook's cells in boxes: timeouts, crashes, restarts, caps.
 
-:class:`SandboxExecute` is nbgrader's ``Execute`` (itself nbconvert's
-``ExecutePreprocessor`` / nbclient's ``NotebookClient``): cells run through
-its ``execute_cell``, timeouts interrupt the kernel and record nbgrader's
-``CellTimeoutError`` output, exactly as ``nbgrader autograde`` does. What it
-adds, and why nbgrader alone is not enough:
+:func:`execute` sends the cells to a box (:mod:`autograder.sandbox`), reads
+back what the runner reports (:mod:`autograder.sandbox_runner`) and keeps,
+for every cell, its outputs and, before every question's test cell, the
+student's answers as plain data. Everything read back is untrusted: frames
+are checked for shape, outputs are reduced to safe kinds (text, PNG and
+JPEG images, errors) and sizes are capped.
 
-* it runs on a pre-started :class:`~autograder.sandbox.SandboxKernel`
-  (nbgrader starts its own, unsandboxed kernel per notebook);
-* before each cell it tells the kernel-side integrity check whether the cell
-  is student code or a locked test (one silent message, no round trip);
-* a cell that ignores the interrupt (nbclient then raises
-  ``CellTimeoutError`` and nbgrader aborts the whole notebook) or that kills
-  the kernel (``DeadKernelError``, same) gets an error output saying so;
-  the kernel is replaced, the earlier cells are run again silently, and
-  grading goes on with the next cell (at most ``Limits.max_restarts``
-  times; cells after that get a "not run" error);
-* output is capped while it arrives (``Limits.max_output_mb`` per cell),
-  so hundreds of megabytes of printing cost time, not memory; nbgrader's
-  ``LimitOutput`` trims the rest afterwards.
+What happens when a cell misbehaves, as ``nbgrader autograde`` would have
+it, and beyond:
+
+* runs past the cell timeout: the box interrupts it (the cell gets a
+  ``KeyboardInterrupt`` error and grading goes on); if it ignores the
+  interrupt, the grader kills the box, the cell gets a ``CellTimeoutError``
+  output, and a fresh box replays the earlier cells silently and goes on
+  with the next cell;
+* kills the process (``os._exit``, a crash, the memory cap): the same,
+  with a ``KernelDied`` output naming the likely cause;
+* at most ``Limits.max_restarts`` restarts; the cells after that get a
+  "not run" error;
+* the whole notebook has ``Limits.notebook_timeout`` seconds of wall clock
+  and ``Limits.max_total_output_mb`` of output; past either, the remaining
+  cells are not run.
+
+Every box gets a fresh uid (``new_uid()``) and is destroyed, with every
+process it started, before the next one starts.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
+from dataclasses import dataclass, field
 
-from jupyter_core.utils import run_sync
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from nbgrader import utils
-from nbgrader.preprocessors import Execute
 
 from .course import Limits
-from .sandbox import SandboxError, SandboxKernel
+from .sandbox import Box, SandboxError
+from .text import clean_str
+
+#: Rich output kinds kept from the box. HTML, SVG, JavaScript, Markdown and
+#: LaTeX are dropped: a student controls them, and they would run or render
+#: as active content in feedback and formgrader. Their text/plain version
+#: (always present for pandas and IPython objects) stays.
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+#: Seconds a cell gets after its timeout to stop when interrupted.
+GRACE_S = 10.0
+#: Imported by the runner before the first cell (outside its timeout): the
+#: libraries every notebook of the course imports.
+PRELOAD = ("numpy", "pandas", "statsmodels.api", "factordata", "matplotlib.pyplot")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"{ename}: {evalue}"])
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class SandboxExecute(Execute):
-    """Execute a notebook on sandboxed kernels (see the module docstring).
+@dataclass
+class Step:
+    """One code cell to run: its index in the notebook, code, answers to export."""
 
-    Use :meth:`run` (not ``preprocess``): it takes the first kernel and a
-    factory for replacements, and returns the executed notebook.
-    """
+    index: int
+    code: str
+    export: tuple = ()
 
-    def setup(self, limits: Limits, kernel: SandboxKernel, new_kernel):
-        self.limits = limits
-        self.timeout = int(limits.timeout)
-        self.sandbox = kernel
-        self.new_kernel = new_kernel
-        self.restarts = 0
-        self.events: list[dict] = []  # {"cell", "kind": timeout|died|not-run, "message"}
-        self.gave_up = False
-        self._skip: set[int] = set()
-        self._out_bytes = 0
-        self._truncated = False
-        self._exit_requested = False
-        return self
 
-    # ---- output cap -------------------------------------------------------
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        if msg["msg_type"] == "stream":
-            size = len(content.get("text", ""))
-        else:
-            size = sum(len(v) if isinstance(v, str) else 64 for v in content.get("data", {}).values())
-        self._out_bytes += size
-        if self._out_bytes > self.limits.max_output_mb * 2**20:
-            if not self._truncated:
-                self._truncated = True
-                self.events.append({"cell": cell_index, "kind": "output",
-                                    "message": f"cell {cell_index + 1} printed over "
-                                               f"{self.limits.max_output_mb:g} MB of output: truncated"})
-                outs.append(NotebookNode(
-                    output_type="stream", name="stdout",
-                    text=f"\n... output truncated by the autograder (over {self.limits.max_output_mb:g} MB) ...\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+@dataclass
+class Execution:
+    """What came back from the boxes (all of it untrusted data)."""
 
-    # ---- the run ----------------------------------------------------------
-    def run(self, nb, resources, student_cells: set[int]):
-        """Execute ``nb`` in place; return it.
+    outputs: dict = field(default_factory=dict)   # cell index -> [NotebookNode]
+    counts: dict = field(default_factory=dict)    # cell index -> execution count
+    exports: dict = field(default_factory=dict)   # cell index -> {name: encoded value}
+    errored: set = field(default_factory=set)     # cells whose own code raised
+    events: list = field(default_factory=list)    # {"cell", "kind", "message"}
+    status: str = "ok"
 
-        Parameters
-        ----------
-        nb : NotebookNode
-        resources : dict
-        student_cells : set of int
-            Indices of cells that hold student code (the rest are locked).
-        """
-        from nbclient import NotebookClient
+    def event(self, cell, kind, message):
+        self.events.append({"cell": cell, "kind": kind, "message": message})
 
-        NotebookClient.__init__(self, nb, self.sandbox.km)
-        self.timeout = int(self.limits.timeout)  # __init__ reloaded it from the config
-        self.reset_execution_trackers()
-        self._check_assign_resources(resources)
-        self.student_cells = student_cells
-        self.kc = self.sandbox.kc
-        self.sandbox.wait_ready()
-        self.nb.metadata["language_info"] = self.nb.metadata.get("language_info") or {"name": "python"}
-        for index, cell in enumerate(self.nb.cells):
-            self._run_cell(cell, index)
-        return self.nb
 
-    def _mark(self, index: int) -> None:
-        student = index in self.student_cells
-        self.kc.execute(f"__import__('autograder.integrity').integrity._enter_cell({index}, {student})",
-                        silent=True, store_history=False)
+def _text(value, cap=100_000) -> str:
+    text = value if isinstance(value, str) else "".join(v for v in value if isinstance(v, str)) \
+        if isinstance(value, list) else ""
+    return clean_str(text[:cap])
 
-    def _run_cell(self, cell, index):
-        if cell.cell_type != "code" or not cell.source.strip():
-            return
-        if self.gave_up:
-            cell.outputs = [error_output("KernelDied", "not run: the kernel had to be restarted too many times")]
-            self.events.append({"cell": index, "kind": "not-run", "message": "not run"})
-            return
-        self._out_bytes = 0
-        self._truncated = False
-        if not self.sandbox.is_alive():
-            # The kernel died after the previous cell replied (e.g. a thread
-            # that called os._exit): blame that cell, restart, run this one.
-            culprit = self._previous_code_cell(index)
-            self._kernel_died(culprit, "the kernel died after this cell ran")
-            if self.gave_up:
-                return self._run_cell(cell, index)
-        self._mark(index)
-        self._exit_requested = False
-        try:
-            self.execute_cell(cell, index, store_history=True)
-        except CellTimeoutError:
-            cell.outputs.append(error_output(
-                "CellTimeoutError",
-                f"the cell ran longer than {self.timeout} s and did not stop when interrupted"))
-            self.events.append({"cell": index, "kind": "timeout",
-                                "message": f"cell {index + 1} timed out ({self.timeout} s) and was killed"})
-            self._skip.add(index)
-            self._restart(index + 1)
-        except DeadKernelError:
-            self._kernel_died(index, "the kernel died while running this cell")
-        else:
-            if cell.outputs and any(o.get("ename") == "CellTimeoutError" for o in cell.outputs
-                                    if o.get("output_type") == "error"):
-                self.events.append({"cell": index, "kind": "timeout",
-                                    "message": f"cell {index + 1} timed out ({self.timeout} s) and was interrupted"})
-            if any(o.get("ename") == "MemoryError" for o in cell.outputs if o.get("output_type") == "error"):
-                self._skip.add(index)  # not replayed after a restart
-            if self._exit_requested:
-                # exit() / quit(): ipykernel replies, then stops the kernel.
-                self._kernel_died(index, "the cell called exit(), which stops the kernel")
 
-    def on_cell_executed(self, **kwargs):
-        reply = kwargs.get("execute_reply") or {}
-        for payload in reply.get("content", {}).get("payload", []) or []:
-            if payload.get("source") == "ask_exit":
-                self._exit_requested = True
-        return super().on_cell_executed(**kwargs)
+def clean_outputs(raw, max_lines_chars=2_000_000) -> list:
+    """Untrusted outputs -> a list of safe nbformat outputs."""
+    out = []
+    if not isinstance(raw, list):
+        return out
+    for item in raw[:500]:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("output_type")
+        if kind == "stream":
+            name = item.get("name") if item.get("name") in ("stdout", "stderr") else "stdout"
+            out.append(NotebookNode(output_type="stream", name=name, text=_text(item.get("text"), max_lines_chars)))
+        elif kind in ("display_data", "execute_result"):
+            data = item.get("data") if isinstance(item.get("data"), dict) else {}
+            kept = {}
+            for mime in SAFE_MIME:
+                value = data.get(mime)
+                if mime == "text/plain" and value is not None:
+                    kept[mime] = _text(value, max_lines_chars)
+                elif isinstance(value, str) and _is_base64(value):
+                    kept[mime] = value
+            if not kept:
+                dropped = ", ".join(sorted(k for k in data if isinstance(k, str)))[:200]
+                kept["text/plain"] = f"[output of type {dropped or 'unknown'} not shown]"
+            node = NotebookNode(output_type=kind, data=kept, metadata=NotebookNode())
+            if kind == "execute_result":
+                count = item.get("execution_count")
+                node["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+            out.append(node)
+        elif kind == "error":
+            ename = _text(item.get("ename"), 200) or "Error"
+            evalue = _text(item.get("evalue"), 5_000)
+            tb = item.get("traceback")
+            tb = [_text(t, 20_000) for t in tb[:200]] if isinstance(tb, list) else []
+            out.append(NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=tb))
+    return out
 
-    def _kernel_died(self, culprit, what):
-        message = (f"{what} (exit(), os._exit, a crash, or the memory cap of "
-                   f"{self.limits.memory_mb} MB); the kernel was restarted and the earlier cells run again")
-        target = self.nb.cells[culprit]
-        target.setdefault("outputs", []).append(error_output("KernelDied", message))
-        self.events.append({"cell": culprit, "kind": "died", "message": f"cell {culprit + 1}: {what}"})
-        self._skip.add(culprit)
-        self._restart(culprit + 1)
 
-    def _previous_code_cell(self, index):
-        for j in range(index - 1, -1, -1):
-            c = self.nb.cells[j]
-            if c.cell_type == "code" and c.source.strip():
-                return j
-        return index
-
-    def _restart(self, index):
-        """Replace the kernel and replay the cells before ``index`` silently."""
-        folder = self.sandbox.folder
-        self.sandbox.shutdown(remove_folder=False)
-        while True:
-            if self.restarts >= self.limits.max_restarts:
-                self.gave_up = True
-                return
-            self.restarts += 1
-            try:
-                kernel = self.new_kernel(folder)
-                kernel.wait_ready()
-            except SandboxError:
-                self.gave_up = True
-                return
-            self.sandbox, self.km, self.kc = kernel, kernel.km, kernel.kc
-            failed = self._replay(index)
-            if failed is None:
-                return
-            self._skip.add(failed)
-            self.sandbox.shutdown(remove_folder=False)
-
-    def _replay(self, index):
-        """Run earlier cells again, silently; return the index of one that failed the kernel."""
-        for j, cell in enumerate(self.nb.cells[:index]):
-            if j in self._skip or cell.cell_type != "code" or not cell.source.strip():
-                continue
-            self._mark(j)
-            msg_id = self.kc.execute(cell.source, silent=True, store_history=False)
-            if not self._wait_reply(msg_id):
-                return j
-        return None
-
-    def _wait_reply(self, msg_id) -> bool:
-        deadline = time.monotonic() + self.timeout
-        get = run_sync(self.kc.shell_channel.get_msg)
-        while time.monotonic() < deadline:
-            try:
-                msg = get(timeout=1.0)
-            except Exception:
-                if not self.sandbox.is_alive():
-                    return False
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return True
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value.replace("\n", ""), validate=True)
+        return True
+    except (binascii.Error, ValueError):
         return False
 
-    def findings(self) -> list[dict]:
-        """The kernel-side integrity findings (empty if the kernel is gone)."""
-        import ast
-        import json
 
-        if self.gave_up or self.kc is None or not self.sandbox.is_alive():
-            return []
-        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={
-            "r": "__import__('autograder.integrity').integrity._report()"})
-        deadline = time.monotonic() + 10
-        get = run_sync(self.kc.shell_channel.get_msg)
-        while time.monotonic() < deadline:
-            try:
-                msg = get(timeout=1.0)
-            except Exception:
+def execute(steps: list, limits: Limits, new_uid, sandbox: bool = True) -> Execution:
+    """Run ``steps`` (see :class:`Step`) in boxes; return what came back."""
+    result = Execution()
+    pending = list(steps)
+    done: list[Step] = []
+    skip: set[int] = set()
+    restarts = 0
+    wall = time.monotonic() + limits.notebook_timeout
+    total_cap = int(limits.max_total_output_mb * 2**20)
+    while pending:
+        job = {"timeout": limits.timeout, "max_output_bytes": int(limits.max_output_mb * 2**20),
+               "max_export_bytes": total_cap, "preload": list(PRELOAD),
+               "steps": [{"i": s.index, "code": s.code, "silent": True} for s in done if s.index not in skip]
+               + [{"i": s.index, "code": s.code, "export": list(s.export)} for s in pending]}
+        replaying = any(s.index not in skip for s in done)
+        try:
+            box = Box(job, limits, uid=new_uid(), sandbox=sandbox)
+        except SandboxError:
+            raise
+        outcome = None  # why the box stopped early: "died", "timeout", "wall", "output", "replay"
+        current = None
+        try:
+            outcome, current = _read(box, result, pending, done, limits, wall, total_cap, replaying)
+        finally:
+            oom = box.oom()
+            box.close()
+        if outcome is None:
+            break
+        if outcome in ("wall", "output"):
+            _not_run(result, pending, "the notebook's time limit was reached" if outcome == "wall"
+                     else "the notebook's output limit was reached")
+            result.status = "timeout" if outcome == "wall" else "output-limit"
+            break
+        if outcome == "replay":
+            result.event(None, "died", "a restarted box failed while replaying the earlier cells")
+            _not_run(result, pending, "the kernel could not be restarted")
+            result.status = "kernel-died"
+            break
+        culprit = current
+        if outcome == "timeout":
+            result.outputs.setdefault(culprit, []).append(error_output(
+                "CellTimeoutError", f"the cell ran longer than {limits.timeout} s and did not stop when interrupted"))
+            result.event(culprit, "timeout", f"cell {culprit + 1} timed out ({limits.timeout} s) and was killed")
+            result.status = "timeout"
+        else:
+            cause = f"the memory cap of {limits.memory_mb} MB" if oom else "exit(), os._exit or a crash"
+            what = ("the kernel died while running this cell" if any(s.index == culprit for s in pending)
+                    else "the kernel died after this cell ran")
+            result.outputs.setdefault(culprit, []).append(error_output(
+                "KernelDied", f"{what} ({cause}); the earlier cells were run again in a fresh kernel"))
+            result.event(culprit, "died", f"cell {culprit + 1}: {what} ({cause})")
+            result.status = "kernel-died"
+        result.errored.add(culprit)
+        skip.add(culprit)
+        for s in list(pending):
+            if s.index == culprit:
+                pending.remove(s)
+                done.append(s)
+        restarts += 1
+        if restarts > limits.max_restarts and pending:
+            _not_run(result, pending, "the kernel had to be restarted too many times")
+            break
+    return result
+
+
+def _not_run(result, pending, why):
+    for s in pending:
+        result.outputs[s.index] = [error_output("KernelDied", f"not run: {why}")]
+        result.event(s.index, "not-run", f"cell {s.index + 1} not run: {why}")
+    pending.clear()
+
+
+def _read(box, result, pending, done, limits, wall, total_cap, replaying):
+    """Read frames until the end or a failure; returns (outcome, culprit cell)."""
+    by_index = {s.index: s for s in pending}
+    current = None
+    last_done = done[-1].index if done else None
+    started_any = False
+    # Start-up and the silent replay get a budget of their own.
+    deadline = min(wall, time.monotonic() + limits.startup_timeout
+                   + (limits.timeout * (len(done) + 1) if replaying else 0))
+    while True:
+        try:
+            frame = box.next_frame(deadline, total_cap)
+        except TimeoutError:
+            if time.monotonic() >= wall - 0.01:
+                return "wall", current
+            if current is None:
+                return ("replay" if not started_any else "timeout"), (last_done if current is None else current)
+            return "timeout", current
+        except OverflowError as exc:
+            result.event(current, "output", str(exc))
+            return "output", current
+        if frame is None:  # the box died
+            if not started_any and replaying:
+                return "replay", None
+            if current is not None:
+                return "died", current
+            if last_done is not None:
+                return "died", last_done
+            raise SandboxError("the sandbox stopped before running anything: "
+                               + box.stderr_tail.decode("utf-8", "replace").strip()[-300:])
+        kind = frame.get("t")
+        index = frame.get("i")
+        if kind == "ready":
+            continue
+        if kind == "end":
+            if pending:  # a forged end: the rest did not run
+                _not_run(result, pending, "the notebook stopped early")
+            return None, None
+        if not isinstance(index, int) or index not in by_index:
+            continue  # a frame about no cell of ours: ignore it
+        if kind == "start":
+            if current is not None and current != index:
                 continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                tampered = [{"cell": None, "kind": "patch",
-                             "message": "tampered with the autograder's integrity check"}]
-                expr = msg["content"].get("user_expressions", {}).get("r", {})
-                try:
-                    found = json.loads(ast.literal_eval(expr["data"]["text/plain"]))
-                    if expr.get("status") != "ok" or not isinstance(found, list) or not all(
-                            isinstance(f, dict) and isinstance(f.get("message"), str) for f in found):
-                        return tampered
-                    return found
-                except Exception:
-                    return tampered
-        return []
-
-
-def is_student_cell(cell) -> bool:
-    """Student code: any code cell that is not locked (solution or free cell)."""
-    return cell.cell_type == "code" and not utils.is_locked(cell)
+            current = index
+            started_any = True
+            deadline = min(wall, time.monotonic() + limits.timeout + GRACE_S)
+        elif kind == "export" and index == current:
+            values = frame.get("values")
+            if isinstance(values, dict) and index not in result.exports:
+                result.exports[index] = values
+        elif kind == "done" and index == current:
+            outputs = clean_outputs(frame.get("outputs"))
+            result.outputs[index] = outputs
+            count = frame.get("count")
+            result.counts[index] = count if isinstance(count, int) and not isinstance(count, bool) else None
+            if any(o.output_type == "error" for o in outputs):
+                result.errored.add(index)
+            if frame.get("timed_out") is True:
+                result.event(index, "timeout", f"cell {index + 1} timed out ({limits.timeout} s) and was interrupted")
+                result.status = "timeout"
+            step = by_index.pop(index)
+            pending.remove(step)
+            done.append(step)
+            last_done = index
+            current = None
+            deadline = min(wall, time.monotonic() + limits.startup_timeout)

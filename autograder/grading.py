@@ -2,14 +2,15 @@
 
 Flow of a submission::
 
-    read_submission          bytes -> nbformat-4 notebook (or "not a notebook")
+    size cap, parse_submission   bytes -> nbformat-4 notebook (or "not a notebook")
     sanitize                 nbgrader's OverwriteCells & co., fed by the source
-    integrity.static_scan    the student's cells, before anything runs
-    SandboxExecute.run       nbgrader's Execute on a sandboxed kernel
+    integrity.static_scan    notes on the student's cells, before anything runs
+    executor.execute         the cells run in a box (untrusted half); before each
+                             test cell, the answers it needs leave as plain data
     IgnorePattern, LimitOutput   nbgrader's, as in ``nbgrader autograde``
-    utils.determine_grade    nbgrader's score for every grade cell
-    flags                    no points for questions graded after tampering
-    scrub                    test-cell errors -> "ename: evalue", hidden lines out
+    judge.judge_question     the hidden tests run here (trusted half) on those
+                             data, with partial credit per item
+    scrub                    test-cell errors -> "ename: evalue"
 
 :func:`grade_notebook` returns a :class:`Result` (JSON-ready) and the
 autograded notebook (hidden tests still in it, as nbgrader keeps them for
@@ -27,8 +28,10 @@ from nbgrader import utils
 
 from . import __version__, integrity
 from .course import Limits
-from .executor import SandboxExecute, error_output, is_student_cell
-from .sandbox import SandboxError, SandboxKernel
+from .executor import Step, execute
+from .feedback import neutralise_student_cells
+from .judge import judge_question, typed_in_names
+from .sandbox import SandboxError
 from .sanitize import NotANotebook, parse_submission, sanitize
 from .spec import AssignmentSpec
 
@@ -42,6 +45,7 @@ class Question:
     max_points: float
     status: str
     message: str = ""
+    mistakes: list = field(default_factory=list)  # named mistakes the answer matched
 
 
 @dataclass
@@ -82,22 +86,67 @@ def cache_key(spec: AssignmentSpec, limits: Limits) -> str:
     return f"{__version__}:{spec.digest[:16]}:{limits.key()}"
 
 
-def _message(cell, spec) -> tuple[str, str]:
-    """(status, message) of a failed code grade cell."""
+def is_student_cell(cell) -> bool:
+    """Student code: any code cell that is not locked (solution or free cell)."""
+    return cell.cell_type == "code" and not utils.is_locked(cell)
+
+
+def question_label(grade_id: str) -> str:
+    """``q3-hedged-properties`` -> ``question 3``; other ids as they are."""
+    import re
+
+    match = re.match(r"q(\d+)\b", grade_id)
+    return f"question {int(match.group(1))}" if match else grade_id
+
+
+MARK_SCHEME_KEY = "autograder_mark_scheme"
+
+
+def add_mark_schemes(nb, spec) -> None:
+    """After each written answer, its mark scheme (for formgrader; feedback drops it).
+
+    A plain markdown cell with no nbgrader metadata (so nbgrader neither
+    grades nor checksums it), tagged ``autograder_mark_scheme`` in its
+    metadata; :func:`autograder.feedback.render_feedback` removes it.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "markdown" and gid in spec.mark_schemes:
+            note = new_markdown_cell(
+                "> **For the grader (not shown to students):**\n>\n"
+                + "\n".join("> " + line for line in spec.mark_schemes[gid].split("\n")),
+                metadata={MARK_SCHEME_KEY: gid})
+            out.append(note)
+    nb.cells = out
+
+
+def _first_error(cell) -> str | None:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             ename, evalue = out.get("ename", "Error"), str(out.get("evalue", "")).strip()
-            evalue = _scrub_text(evalue, spec)
-            if ename in ("AssertionError", "TamperingError"):
-                return "failed", evalue or "a test failed (no message)"
             if ename == "NotImplementedError" and not evalue:
-                return "error", "not answered yet (NotImplementedError)"
-            return "error", f"{ename}: {evalue}" if evalue else ename
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stderr":
-            first = next((ln for ln in _scrub_text(out.get("text", ""), spec).splitlines() if ln.strip()), "")
-            return "failed", ("the test wrote to stderr, which nbgrader counts as a failure: " + first.strip())[:300]
-    return "failed", "partial credit"
+                return None  # not answered yet: said as such
+            first = evalue.splitlines()[0][:200] if evalue else ""
+            return f"{ename}: {first}" if first else ename
+    return None
+
+
+def _answer_error(nb, index) -> str | None:
+    """The error of the student's answer cells just before test cell ``index``."""
+    for j in range(index - 1, -1, -1):
+        cell = nb.cells[j]
+        if cell.cell_type != "code":
+            continue
+        if not is_student_cell(cell):
+            return None
+        error = _first_error(cell)
+        if error:
+            return error
+    return None
 
 
 def _scrub_text(text: str, spec) -> str:
@@ -146,8 +195,7 @@ def invalid_result(spec, reason, sha="", key="", student=None) -> Result:
 
 
 def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=None,
-                   protected_paths=(), kernel: SandboxKernel | None = None,
-                   new_kernel=None, student=None) -> tuple[Result, NotebookNode | None]:
+                   sandbox: bool = True, new_uid=None, student=None) -> tuple[Result, NotebookNode | None]:
     """Grade one submission (bytes of the file).
 
     Parameters
@@ -158,12 +206,12 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
     limits : Limits
     config : traitlets Config, optional
         The course's nbgrader configuration.
-    protected_paths : list of str
-        Folders the submission must not read.
-    kernel : SandboxKernel, optional
-        A started kernel to use (it is shut down afterwards).
-    new_kernel : callable, optional
-        ``new_kernel(folder) -> started SandboxKernel`` for restarts.
+    sandbox : bool
+        Run the student's code in a box (:mod:`autograder.sandbox`); False
+        runs it as a plain child process (``--no-sandbox``, a learner's own
+        ``check``).
+    new_uid : callable, optional
+        ``new_uid() -> int``: a fresh uid for each box (root only).
 
     Returns
     -------
@@ -175,63 +223,64 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
     started = time.monotonic()
     sha = hashlib.sha256(raw).hexdigest()
     key = cache_key(spec, limits)
-    if new_kernel is None:
-        def new_kernel(folder=None):
-            return SandboxKernel(limits, protected_paths, folder=folder).start()
+    if new_uid is None:
+        from .sandbox import uid_block
+
+        counter = iter(range(uid_block(1000), 10**12))
+        new_uid = counter.__next__
+
+    def invalid(reason):
+        result = invalid_result(spec, reason, sha, key, student)
+        result.seconds = time.monotonic() - started
+        return result, None
+
+    if len(raw) > limits.max_submission_mb * 2**20:
+        return invalid(f"the file is larger than {limits.max_submission_mb:g} MB")
     try:
         nb, notes = parse_submission(raw)
         nb, more = sanitize(nb, spec, config)
         notes += more
     except (NotANotebook, ValueError) as exc:
-        if kernel is not None:
-            kernel.shutdown()
-        result = invalid_result(spec, str(exc), sha, key, student)
+        return invalid(str(exc))
+
+    student_cells = [i for i, c in enumerate(nb.cells) if is_student_cell(c)]
+    static = {i: integrity.static_scan(nb.cells[i].source) for i in student_cells}
+    static = {i: r for i, r in static.items() if r}
+    typed_in = typed_in_names(nb.cells[i].source for i in student_cells)
+
+    steps = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in spec.visible and not is_student_cell(cell):
+            steps.append(Step(i, spec.visible[grade_id], spec.exports.get(grade_id, ())))
+        else:
+            steps.append(Step(i, cell.source))
+    status = "ok"
+    try:
+        run = execute(steps, limits, new_uid, sandbox=sandbox)
+    except SandboxError as exc:
+        result = invalid_result(spec, f"grader error: {exc}", sha, "", student)
+        result.status = "error"
         result.seconds = time.monotonic() - started
         return result, None
-
-    student_cells = {i for i, c in enumerate(nb.cells) if is_student_cell(c)}
-    static = {i: integrity.static_scan(nb.cells[i].source) for i in sorted(student_cells)}
-    static = {i: r for i, r in static.items() if r}
+    for i, outputs in run.outputs.items():
+        nb.cells[i]["outputs"] = outputs
+        nb.cells[i]["execution_count"] = run.counts.get(i)
+    status = run.status
+    notes += [e["message"] for e in run.events]
 
     resources = {"nbgrader": {"notebook": spec.name, "assignment": spec.name, "student": student}}
-    executor = SandboxExecute(config=config)
-    if kernel is None:
-        kernel = new_kernel()
-    executor.setup(limits, kernel, new_kernel)
-    status = "ok"
-    findings = []
-    try:
-        executor.run(nb, resources, student_cells)
-        findings = executor.findings()
-    except SandboxError as exc:
-        status = "error"
-        notes.append(f"grader error: {exc}")
-        for c in nb.cells:
-            if c.cell_type == "code" and utils.is_grade(c) and not c.get("outputs"):
-                c["outputs"] = [error_output("GraderError", str(exc))]
-    finally:
-        executor.sandbox.shutdown()
     nb, resources = IgnorePattern(config=config)(nb, resources)
     lo = LimitOutput(config=config)
     lo.max_lines, lo.max_traceback = limits.max_lines, limits.max_traceback
     nb, resources = lo(nb, resources)
 
-    kinds = {e["kind"] for e in executor.events}
-    if status == "ok":
-        status = "kernel-died" if "died" in kinds or "not-run" in kinds else "timeout" if "timeout" in kinds else "ok"
-    notes += [e["message"] for e in executor.events]
-
-    # Integrity: which questions come after an offence.
-    offences = []  # (cell index or -1 for "anywhere", reason)
-    for i, reasons in static.items():
-        offences += [(i, r) for r in reasons]
-    for f in findings:
-        offences.append((f["cell"] if isinstance(f.get("cell"), int) else -1, f["message"]))
+    offences = [(i, r) for i, reasons in static.items() for r in reasons if r in integrity.FORBIDDEN]
     flags = _unique_reasons("flagged: " + r for _, r in offences)
-    for i, cell in enumerate(nb.cells):
-        if i in student_cells and any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])
-                                      if o.get("output_type") == "error"):
-            notes.append(f"cell {i + 1} ran out of memory (cap {limits.memory_mb} MB)")
+    review = _unique_reasons(f"review: the code {r}" for i, reasons in static.items()
+                             for r in reasons if r not in integrity.FORBIDDEN)
 
     questions = []
     score = 0.0
@@ -244,29 +293,43 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
         i = index_of.get(name)
         cell = nb.cells[i] if i is not None else None
         max_points = spec.grade_cells[name].max_score
+        label = question_label(name)
         if cell is None:
             q = Question(name, 0.0, max_points, "error", "the cell is missing")
-        else:
-            points, _ = utils.determine_grade(cell)
-            if points is None:
-                q = Question(name, None, max_points, "manual", "graded by hand")
-                pending += max_points
-            elif utils.is_solution(cell):
-                q = Question(name, float(points), max_points, "failed", "No response.")
-            elif points >= max_points:
-                q = Question(name, float(points), max_points, "passed", "")
+        elif cell.cell_type != "code" or utils.is_solution(cell):
+            if cell.cell_type == "markdown" and utils.is_solution(cell):
+                points, _ = utils.determine_grade(cell)  # 0 when untouched ("No response.")
+                if points is None:
+                    q = Question(name, None, max_points, "manual", "graded by hand")
+                    pending += max_points
+                else:
+                    q = Question(name, 0.0, max_points, "failed", "No response.")
             else:
-                st, msg = _message(cell, spec)
-                q = Question(name, float(points), max_points, st, msg)
-            hits = [r for j, r in offences if j == -1 or j < i]
-            if hits and q.status != "manual" and cell.cell_type == "code":
-                q.points, q.status = 0.0, "failed"
-                q.message = f"Flagged: the notebook {'; '.join(_unique_reasons(hits))}. No points for this question."
+                q = Question(name, 0.0, max_points, "failed", "this cell is not graded automatically")
+        elif name in spec.hidden:
+            verdict = judge_question(spec.hidden[name], run.exports.get(i), max_points, label=label,
+                                     answer_error=_answer_error(nb, i), typed_in=typed_in)
+            q = Question(name, verdict.points, max_points, verdict.status, verdict.message,
+                         list(verdict.mistakes))
+        else:
+            # A test cell without hidden tests: nbgrader's rule on the box's
+            # outputs (no error output: full points).
+            points, _ = utils.determine_grade(cell)
+            q = Question(name, float(points or 0.0), max_points,
+                         "passed" if points and points >= max_points else "failed",
+                         "" if points and points >= max_points else (_first_error(cell) or "the test failed"))
+        hits = [r for j, r in offences if i is not None and j < i]
+        if hits and q.status != "manual" and cell is not None and cell.cell_type == "code":
+            q.points, q.status = 0.0, "failed"
+            q.message = f"Flagged: the notebook {'; '.join(_unique_reasons(hits))}. No points for this question."
         score += q.points or 0.0
         questions.append(asdict(q))
 
     scrub_outputs(nb, spec)
-    result = Result(assignment=spec.name, score=score, max_score=autograded_max(spec), questions=questions,
-                    flags=flags + [n for n in notes if n], notes=notes, status=status, student=student,
-                    sha256=sha, key=key, manual_pending=pending, seconds=time.monotonic() - started)
+    neutralise_student_cells(nb)
+    add_mark_schemes(nb, spec)
+    result = Result(assignment=spec.name, score=round(score, 6), max_score=autograded_max(spec),
+                    questions=questions, flags=flags + review + [n for n in notes if n], notes=notes,
+                    status=status, student=student, sha256=sha, key=key, manual_pending=pending,
+                    seconds=time.monotonic() - started)
     return result, nb

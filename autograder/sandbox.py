@@ -1,292 +1,580 @@
-"""Kernels for untrusted notebooks: own folder, own user, resource limits.
+"""The sandbox that runs a submission's code (Linux namespaces via bubblewrap).
 
-Each submission runs in a fresh IPython kernel:
+One submission, one box, built fresh and thrown away:
 
-* in its own temporary folder (its working directory, ``HOME`` and
-  ``TMPDIR``), removed afterwards;
-* as a dedicated unprivileged user id when the grader runs as root (one uid
-  per live kernel, no ``/etc/passwd`` entry needed: ``UID_BASE`` + a slot),
-  owning only that folder, so it cannot write to the course directory or to
-  another student's folder; when not root, an audit hook in the kernel
-  refuses writes outside the folder instead (weaker: ``ctypes`` can bypass
-  it);
-* with an address-space cap (``RLIMIT_AS``, ``Limits.memory_mb``), a
-  file-size cap, no core dumps and, as a dedicated user, a process cap;
-* with a minimal environment (no secrets of the grader's environment);
-* over ZMQ IPC sockets at paths inside its folder (``transport="ipc"``), so
-  parallel kernels never race for TCP ports ("Address already in use").
+* **Namespaces** (Debian's ``bubblewrap``): own mount, pid, network (none),
+  IPC, UTS and cgroup namespaces; ``--new-session`` (no terminal injection),
+  ``--die-with-parent``. Visible, read-only: ``/usr``, the Python
+  installation, the virtual environment and the bundled data
+  (``factordata/``), and the one file of the autograder that runs inside
+  (:mod:`autograder.sandbox_runner`). Not visible: ``solutions/``, the rest
+  of ``autograder/``, ``exercises/`` (sources, releases, other submissions,
+  the gradebook), ``/etc``, ``/root``, ``/home``, the rest of the machine.
+  ``/tmp`` and ``/dev/shm`` are fresh size-capped tmpfs mounts that vanish
+  with the box; the environment is cleared and rebuilt from a short list.
+* **A fresh unprivileged uid** per box when the grader runs as root (never
+  reused within a batch: :func:`uid_block`), with every capability and the
+  bounding set dropped and ``no_new_privs`` set (``setpriv``). Without root,
+  bubblewrap makes a user namespace instead; the box then runs as the
+  grader's own uid, still seeing only the paths above.
+* **Limits on the whole process tree**: a cgroup (v1 or v2, whichever the
+  host has; root only) caps memory and the number of processes; rlimits cap
+  CPU seconds, file size, core dumps and address space per process. The
+  grader enforces the per-cell timeout (the box interrupts a cell first) and
+  the per-notebook wall clock, and caps every byte that comes back.
+* **Nothing on disk.** The notebook goes in on standard input and the
+  results come back on standard output; the box has no folder on the host,
+  so nothing privileged ever opens, copies, chowns or deletes a path the
+  submission controls. When the box ends, its pid namespace takes every
+  process with it, the cgroup is emptied (``SIGKILL`` to anything left) and
+  removed, and the tmpfs mounts are gone.
 
-A kernel is started ahead of need (:meth:`SandboxKernel.start` returns at
-once; the kernel imports numpy, pandas, statsmodels and the checks while the
-previous notebook runs) and armed with :func:`autograder.integrity.install`
-by a silent preamble that students never see.
+When bubblewrap cannot build a box (not Linux, no bubblewrap, user
+namespaces disabled), :func:`probe` says why; ``grade`` refuses unless the
+instructor passes ``--no-sandbox``, which runs the same runner as a plain
+child process ("trusts the students"). ``check`` on a learner's own machine
+uses the box when it can and the plain process otherwise: the learner only
+grades their own work.
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import os
+import resource
+import secrets
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
 
 from .course import Limits
 
-#: First uid used for sandboxed kernels when running as root.
-UID_BASE = 200_000
-#: Modules imported by the preamble (snapshotted; the notebook's own imports
-#: of them are then instant).
-PRELOAD = ("numpy", "pandas", "statsmodels.api", "factordata", "solutions", "autograder.checks")
-LAUNCHER = str(Path(__file__).with_name("_launcher.py"))
-
-_counter = 0
+RUNNER = Path(__file__).with_name("sandbox_runner.py")
+REPO = Path(__file__).resolve().parent.parent
+#: Where the runner and the matplotlib font cache appear inside the box.
+BOX_RUNNER = "/opt/autograder/sandbox_runner.py"
+BOX_MPL = "/opt/autograder/mpl"
+#: First uid of the range used for boxes when the grader runs as root.
+UID_BASE = 1_000_000
+UID_SPAN = 1_000_000_000
+#: Environment variables passed into the box (all others are cleared).
+#: OPENBLAS_CORETYPE/L2_SIZE are set on some hosts because older OpenBLAS
+#: builds compute wrong results without them.
+PASS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
+#: Namespaces of a box (a user namespace is added when not root).
+UNSHARE = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
 
 
 class SandboxError(RuntimeError):
-    """The grader could not start or arm a kernel (not the student's fault)."""
+    """The grader could not build or talk to a box (not the student's fault)."""
 
 
-def _next_uid():
-    global _counter
-    _counter += 1
-    if os.geteuid() != 0:
-        return None
-    return UID_BASE + (os.getpid() % 100_000) * 4 + _counter % 4
+class Unavailable(SandboxError):
+    """No sandbox on this machine; the message says why, in one line."""
 
 
-class SandboxKernelManager(AsyncKernelManager):
-    """An ``AsyncKernelManager`` whose kernel command is the sandbox launcher."""
+# ---- what the machine offers ---------------------------------------------------
+@dataclass(frozen=True)
+class Capabilities:
+    bwrap: str | None
+    root: bool
+    cgroup: str | None  # "v1", "v2" or None
+    reason: str = ""    # why there is no box (empty when there is one)
 
-    launcher_settings: dict = {}
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        return [sys.executable, LAUNCHER, json.dumps(self.launcher_settings),
-                "-f", os.path.realpath(self.connection_file),
-                "--HistoryManager.hist_file=:memory:", *(extra_arguments or [])]
+    @property
+    def sandboxed(self) -> bool:
+        return not self.reason
 
 
-def _readable_by_others(path: str) -> bool:
-    """Can a user who is not the owner reach and read ``path``?"""
-    import stat
+_PROBE = None
 
-    path = os.path.realpath(path)
-    parts = path.split(os.sep)
-    for i in range(2, len(parts) + 1):
+
+def probe() -> Capabilities:
+    """What isolation this machine supports (cached)."""
+    global _PROBE
+    if _PROBE is None:
+        _PROBE = _probe()
+    return _PROBE
+
+
+def _probe() -> Capabilities:
+    root = os.geteuid() == 0
+    if not sys.platform.startswith("linux"):
+        return Capabilities(None, root, None, f"the sandbox needs Linux (this is {sys.platform})")
+    bwrap = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+    if bwrap is None:
+        return Capabilities(None, root, None, "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)")
+    if root and not shutil.which("setpriv"):
+        return Capabilities(bwrap, root, None, "setpriv (util-linux) is missing")
+    args = [bwrap, "--ro-bind", "/", "/", *UNSHARE, "--die-with-parent"]
+    if not root:
+        args.insert(1, "--unshare-user")
+    try:
+        run = subprocess.run(args + ["true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Capabilities(bwrap, root, None, f"bubblewrap does not run: {exc}")
+    if run.returncode != 0:
+        why = run.stderr.decode("utf-8", "replace").strip().splitlines()
+        return Capabilities(bwrap, root, None,
+                            "bubblewrap cannot create namespaces here (" + (why[-1] if why else "no reason given")
+                            + "); user namespaces may be disabled")
+    return Capabilities(bwrap, root, _cgroup_version() if root else None)
+
+
+def _cgroup_version() -> str | None:
+    v1 = [Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup/pids")]
+    if all((p / "cgroup.procs").exists() for p in v1):
+        return "v1"
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+    if v2.exists():
+        controllers = v2.read_text().split()
+        if "memory" in controllers and "pids" in controllers:
+            return "v2"
+    return None
+
+
+def describe() -> str:
+    """One line on what holds on this machine (printed by ``grade``)."""
+    caps = probe()
+    if not caps.sandboxed:
+        return f"no sandbox: {caps.reason}"
+    parts = ["bubblewrap namespaces (mount, pid, net, ipc, uts)"]
+    parts.append("a fresh uid per submission, no capabilities" if caps.root
+                 else "a user namespace (the grader's own uid: run as root for a fresh uid per submission)")
+    parts.append(f"cgroup {caps.cgroup} limits on memory and processes" if caps.cgroup
+                 else "per-process rlimits only (no cgroup: run as root on a host with cgroups)")
+    return "; ".join(parts)
+
+
+# ---- uids -------------------------------------------------------------------------
+def uid_block(n: int) -> int:
+    """First of ``n`` uids for one batch, chosen at random in a large range.
+
+    Within a batch every box gets ``first + k`` for its own ``k`` (never
+    reused); separate batches use separate random blocks, and no process of
+    an earlier batch survives it anyway (pid namespaces and cgroups).
+    """
+    return UID_BASE + secrets.randbelow(UID_SPAN - n - 1)
+
+
+# ---- cgroups -----------------------------------------------------------------------
+class Cgroup:
+    """A cgroup for one box: memory and process caps, kill-all, removal."""
+
+    def __init__(self, version: str, name: str, memory_bytes: int | None, pids: int):
+        self.version = version
+        self.paths: list[Path] = []
+        if version == "v1":
+            for controller in ("memory", "pids"):
+                base = Path("/sys/fs/cgroup") / controller / _own_cgroup(controller).lstrip("/")
+                path = base / name
+                path.mkdir()
+                self.paths.append(path)
+            mem, pid_dir = self.paths
+            if memory_bytes:
+                (mem / "memory.limit_in_bytes").write_text(str(memory_bytes))
+                swap = mem / "memory.memsw.limit_in_bytes"
+                if swap.exists():
+                    try:
+                        swap.write_text(str(memory_bytes))
+                    except OSError:
+                        pass
+            (pid_dir / "pids.max").write_text(str(pids))
+        else:
+            base = Path("/sys/fs/cgroup") / _own_cgroup("").lstrip("/")
+            path = base / name
+            path.mkdir()
+            self.paths.append(path)
+            if memory_bytes:
+                (path / "memory.max").write_text(str(memory_bytes))
+                if (path / "memory.swap.max").exists():
+                    (path / "memory.swap.max").write_text("0")
+            (path / "pids.max").write_text(str(pids))
+
+    def attach_self(self) -> None:
+        """Move the calling process into the cgroup (in the child, before exec)."""
+        pid = str(os.getpid())
+        for path in self.paths:
+            with open(path / "cgroup.procs", "w") as fh:
+                fh.write(pid)
+
+    def pids(self) -> set[int]:
+        out = set()
+        for path in self.paths:
+            try:
+                out |= {int(p) for p in (path / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return out
+
+    def oom_killed(self) -> bool:
+        for path in self.paths:
+            for name in ("memory.oom_control", "memory.events"):
+                try:
+                    text = (path / name).read_text()
+                except OSError:
+                    continue
+                for line in text.splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill" and value.strip() not in ("", "0"):
+                        return True
+            try:
+                if int((path / "memory.failcnt").read_text()) > 0:
+                    return True
+            except (OSError, ValueError):
+                pass
+        return False
+
+    def destroy(self) -> None:
+        """SIGKILL everything left in the cgroup, then remove it."""
+        for _ in range(100):
+            left = self.pids()
+            if not left:
+                break
+            if self.version == "v2" and (self.paths[0] / "cgroup.kill").exists():
+                try:
+                    (self.paths[0] / "cgroup.kill").write_text("1")
+                except OSError:
+                    pass
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        for path in self.paths:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path in ``controller``'s hierarchy ("" = v2)."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, names, path = line.split(":", 2)
+        if (controller and controller in names.split(",")) or (not controller and names == ""):
+            return path
+    return "/"
+
+
+# ---- the box -------------------------------------------------------------------------
+def _mpl_cache() -> str | None:
+    """A folder with matplotlib's font list, made once per batch by the grader.
+
+    A fresh MPLCONFIGDIR makes matplotlib rebuild its font list (seconds per
+    submission); the box gets a read-only copy that the runner copies into
+    its own /tmp. The folder is the grader's own (mode 0755, files 0644,
+    never written by a box), taken from the grader's matplotlib cache when
+    it has one, else built once; it is removed when the grader exits.
+    """
+    global _MPL
+    if _MPL is None:
+        import atexit
+        import glob
+
+        folder = tempfile.mkdtemp(prefix="ag-mpl-")
+        os.chmod(folder, 0o755)
         try:
-            mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
-        except OSError:
-            return False
-        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
-            return False
-    return bool(os.stat(path).st_mode & stat.S_IROTH)
+            import matplotlib
+
+            existing = glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))
+        except Exception:
+            existing = []
+        for path in existing:
+            shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
+        if not existing:
+            env = dict(os.environ, MPLCONFIGDIR=folder, MPLBACKEND="agg")
+            subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        for name in os.listdir(folder):
+            os.chmod(os.path.join(folder, name), 0o644)
+        owner = os.getpid()
+        atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
+        _MPL = folder
+    return _MPL
 
 
-def needs_read_capability() -> bool:
-    """Whether kernels need CAP_DAC_READ_SEARCH to load Python and the course."""
+_MPL = None
+
+
+def prepare() -> None:
+    """Build what every box shares (call before forking workers).
+
+    Also removes the cgroups of boxes whose grader was killed outright
+    (``ag-*`` cgroups with no process left in them).
+    """
+    _mpl_cache()
+    caps = probe()
+    if caps.cgroup:
+        controllers = ("memory", "pids") if caps.cgroup == "v1" else ("",)
+        for controller in controllers:
+            base = Path("/sys/fs/cgroup") / controller / _own_cgroup(controller).lstrip("/")
+            for stale in base.glob("ag-*"):
+                owner = stale.name.split("-")[1]
+                if owner.isdigit() and Path(f"/proc/{owner}").exists():
+                    continue  # its grader is alive: not stale
+                try:
+                    if not (stale / "cgroup.procs").read_text().strip():
+                        stale.rmdir()
+                except OSError:
+                    pass
+
+
+def _readonly_paths() -> list[str]:
+    """Host paths the box sees read-only (besides /usr and the runner)."""
     import sysconfig
 
-    paths = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
-    return not all(_readable_by_others(p) for p in paths)
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+             os.path.realpath(sysconfig.get_paths()["purelib"]),
+             str((REPO / "factordata").resolve())}
+    return sorted(p for p in paths if p and os.path.exists(p) and not p.startswith("/usr/"))
 
 
-_READ_CAP = None
+def _box_env(python: str) -> list[str]:
+    env = {
+        "PATH": f"{os.path.dirname(python)}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "MPLCONFIGDIR": "/tmp/.matplotlib", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "NBGRADER_EXECUTION": "autograde", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+    for key in PASS_ENV:
+        if key in os.environ:
+            env[key] = os.environ[key]
+    out = []
+    for key, value in env.items():
+        out += ["--setenv", key, value]
+    return out
 
 
-def _read_cap() -> bool:
-    global _READ_CAP
-    if _READ_CAP is None:
-        _READ_CAP = needs_read_capability()
-    return _READ_CAP
+def box_command(caps: Capabilities, limits: Limits, uid: int | None) -> list[str]:
+    """The bubblewrap command line of one box."""
+    python = sys.executable
+    tmp_bytes = str(int(limits.tmp_mb * 2**20))
+    # No user namespace as root: its uid map would hold only root, and the
+    # box must drop to a real, fresh, unprivileged uid (setpriv, below).
+    cmd = [caps.bwrap, *UNSHARE, "--die-with-parent", "--new-session",
+           "--hostname", "sandbox", "--clearenv", *_box_env(python)]
+    if not caps.root:
+        cmd.insert(1, "--unshare-user")
+    # Folders bubblewrap creates for mount points are 0700 (root's) unless
+    # told otherwise; the box's uid must be able to walk through them.
+    made = set()
+    for path in _readonly_paths() + [BOX_RUNNER, BOX_MPL]:
+        parts = Path(path).parent.parts
+        for k in range(2, len(parts) + 1):
+            folder = str(Path(*parts[:k]))
+            if folder not in made:
+                made.add(folder)
+                cmd += ["--perms", "0755", "--dir", folder]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        target = os.readlink(f"/{link}") if os.path.islink(f"/{link}") else None
+        if target:
+            cmd += ["--symlink", target, f"/{link}"]
+        elif os.path.isdir(f"/{link}"):
+            cmd += ["--ro-bind", f"/{link}", f"/{link}"]
+    if os.path.exists("/etc/ld.so.cache"):
+        cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for path in _readonly_paths():
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--ro-bind", str(RUNNER), BOX_RUNNER]
+    mpl = _mpl_cache()
+    if mpl:
+        cmd += ["--ro-bind", mpl, BOX_MPL]
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/dev/shm",
+            "--chdir", "/tmp"]
+    if caps.root:
+        cmd += ["--", shutil.which("setpriv") or "/usr/bin/setpriv",
+                f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    else:
+        cmd += ["--"]
+    cmd += [python, "-I", "-B", BOX_RUNNER]
+    return cmd
 
 
-def _kernel_env(folder: str) -> dict:
-    keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "PYTHONPATH", "TZ", "SYSTEMROOT")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(
-        HOME=folder, TMPDIR=os.path.join(folder, "tmp"), IPYTHONDIR=os.path.join(folder, ".ipython"),
-        MPLCONFIGDIR=os.path.join(folder, ".matplotlib"), MPLBACKEND="agg",
-        OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-        PYTHONDONTWRITEBYTECODE="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
-        NBGRADER_EXECUTION="autograde", JPY_SESSION_NAME="",
-        # ipykernel exits when this process dies (its parent poller).
-        JPY_PARENT_PID=str(os.getpid()),
-    )
+def plain_command() -> list[str]:
+    """The runner as a plain child process (``--no-sandbox``; ``check``)."""
+    return [sys.executable, "-I", "-B", str(RUNNER)]
+
+
+def plain_env() -> dict:
+    folder = tempfile.mkdtemp(prefix="ag-box-")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": folder, "TMPDIR": folder,
+           "LANG": "C.UTF-8", "MPLCONFIGDIR": os.path.join(folder, ".matplotlib"),
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "NBGRADER_EXECUTION": "autograde"}
+    for key in PASS_ENV:
+        if key in os.environ:
+            env[key] = os.environ[key]
     return env
 
 
-def _seed_matplotlib_cache(folder: str) -> None:
-    # A fresh MPLCONFIGDIR makes matplotlib rebuild its font list (seconds);
-    # copying the grader's cached list avoids that.
-    home = os.environ.get("MPLCONFIGDIR") or os.path.join(os.path.expanduser("~"), ".cache", "matplotlib")
-    for path in glob.glob(os.path.join(home, "fontlist-*.json")):
-        try:
-            shutil.copy(path, os.path.join(folder, ".matplotlib"))
-        except OSError:
-            pass
-
-
-class SandboxKernel:
-    """One sandboxed kernel and its client.
+class Box:
+    """One running box: send the job, read frames, kill everything.
 
     Parameters
     ----------
+    job : dict
+        The runner's job (see :mod:`autograder.sandbox_runner`).
     limits : Limits
-    protected_paths : list of str
-        Folders the submission must not read (see :mod:`autograder.integrity`).
-    folder : str, optional
-        Reuse this sandbox folder (a restart keeps the student's files).
-    preload : tuple of str
+    uid : int or None
+        The box's uid (root only).
+    sandbox : bool
+        False: the runner as a plain child process (trusts the code).
     """
 
-    def __init__(self, limits: Limits, protected_paths=(), folder=None, preload=PRELOAD, zygote=None):
+    def __init__(self, job: dict, limits: Limits, uid: int | None = None, sandbox: bool = True):
         self.limits = limits
-        self.protected_paths = list(protected_paths)
-        self.preload = tuple(preload)
-        self.zygote = zygote
-        self.own_folder = folder is None
-        self.folder = folder or tempfile.mkdtemp(prefix="agk-", dir="/tmp" if os.path.isdir("/tmp") else None)
-        self.uid = _next_uid()
-        self.gid = self.uid
-        self.km = None
-        self.kc = None
-        self._preamble_id = None
-        self._ready = None
-        self.started = None
+        self.cgroup = None
+        self.stderr_tail = b""
+        self.read_bytes = 0
+        self._buffer = b""
+        self._plain_home = None
+        caps = probe()
+        if sandbox and not caps.sandboxed:
+            raise Unavailable(caps.reason)
+        memory = int(limits.memory_mb * 2**20) if limits.memory_mb else None
+        if sandbox:
+            cmd = box_command(caps, limits, uid)
+            env = {}
+            if caps.cgroup:
+                self.cgroup = Cgroup(caps.cgroup, f"ag-{os.getpid()}-{secrets.token_hex(6)}",
+                                     memory, limits.max_processes)
+        else:
+            cmd = plain_command()
+            env = plain_env()
+            self._plain_home = env["HOME"]
+            mpl = _mpl_cache()
+            if mpl:
+                shutil.copytree(mpl, env["MPLCONFIGDIR"])
+        cgroup = self.cgroup
+        rlimits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, int(limits.tmp_mb * 2**20)),
+                   (resource.RLIMIT_CPU, int(limits.notebook_timeout) + 5)]
+        if memory:
+            rlimits.append((resource.RLIMIT_AS, memory))
+        if sandbox and caps.root:
+            # Counted per uid: the box's uid is its own, so this caps the box.
+            rlimits.append((resource.RLIMIT_NPROC, limits.max_processes))
 
-    # ---- life cycle -------------------------------------------------------
-    def start(self) -> "SandboxKernel":
-        """Launch the kernel and send the preamble; do not wait."""
-        folder = self.folder
-        for sub in ("tmp", ".ipython", ".matplotlib"):
-            os.makedirs(os.path.join(folder, sub), exist_ok=True)
-        _seed_matplotlib_cache(folder)
-        chown = []
-        if self.uid is not None:
-            for dirpath, dirnames, filenames in os.walk(folder):
-                chown.append(dirpath)
-                chown.extend(os.path.join(dirpath, f) for f in filenames)
-        km = SandboxKernelManager(kernel_name="python3", transport="ipc",
-                                  ip=os.path.join(folder, "k"),
-                                  connection_file=os.path.join(folder, "kernel.json"))
-        settings = {"memory_bytes": int(self.limits.memory_mb * 2**20) if self.limits.memory_mb else None,
-                    "fsize_bytes": 512 * 2**20, "nproc": 512,
-                    "uid": self.uid, "gid": self.gid, "chown": chown + [os.path.join(folder, "kernel.json")],
-                    "read_capability": _read_cap() if self.uid is not None else False}
-        km.launcher_settings = settings
-        if self.zygote is not None:
-            import uuid
+        def preexec():  # runs in the child between fork and exec
+            os.setsid()
+            if cgroup is not None:
+                cgroup.attach_self()
+            for which, value in rlimits:
+                try:
+                    resource.setrlimit(which, (value, value))
+                except (ValueError, OSError):
+                    pass
 
-            from .zygote import ForkProvisioner
-
-            km.kernel_id = str(uuid.uuid4())
-            km.provisioner = ForkProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
-            km.provisioner.zygote = self.zygote
-        self.started = time.monotonic()
-        run_sync(km._async_start_kernel)(env=_kernel_env(folder), cwd=folder,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.km = km
-        kc = km.client()
-        _cap_message_size(kc, self.limits.max_message_mb)
-        kc.start_channels()
-        self.kc = kc
-        code = ("import autograder.integrity as __ag_i\n"
-                f"__ag_i.install(protected_paths={self.protected_paths!r}, sandbox={folder!r}, "
-                f"guard_writes=True, preload={list(self.preload)!r})\n"
-                "del __ag_i\n")
-        self._preamble_id = kc.execute(code, silent=True, store_history=False)
-        return self
-
-    def wait_ready(self, timeout=None) -> "SandboxKernel":
-        """Wait until the preamble has run; SandboxError if it failed (idempotent)."""
-        if self._ready is not None:
-            if isinstance(self._ready, Exception):
-                raise self._ready
-            return self
         try:
-            self._wait_preamble(timeout)
-        except SandboxError as exc:
-            self._ready = exc
-            raise
-        self._ready = True
-        return self
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, env=env, preexec_fn=preexec,
+                                         cwd="/" if sandbox else self._plain_home, close_fds=True)
+        except OSError as exc:
+            self._cleanup()
+            raise SandboxError(f"cannot start the sandbox: {exc}") from None
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
+        data = json.dumps(job).encode("utf-8", "surrogatepass")
+        threading.Thread(target=self._feed, args=(data,), daemon=True).start()
+        self.started = time.monotonic()
 
-    def _wait_preamble(self, timeout=None):
-        timeout = timeout or self.limits.startup_timeout
-        deadline = time.monotonic() + timeout
-        get = run_sync(self.kc.shell_channel.get_msg)
+    def _feed(self, data):
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def _drain_stderr(self):
         while True:
+            try:
+                chunk = self.proc.stderr.read(65536)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            self.stderr_tail = (self.stderr_tail + chunk)[-4096:]
+
+    def next_frame(self, deadline: float, max_bytes: int):
+        """The next frame as a dict; None at the end of the stream.
+
+        Raises
+        ------
+        TimeoutError
+            Nothing complete arrived before ``deadline`` (monotonic seconds).
+        OverflowError
+            The box sent more than ``max_bytes`` in all, or a frame that is
+            not JSON.
+        """
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SandboxError(f"the kernel did not start within {timeout} s")
-            try:
-                msg = get(timeout=min(remaining, 1.0))
-            except Exception:  # queue.Empty
-                if not self.is_alive():
-                    raise SandboxError("the kernel died while starting (memory cap too low?)") from None
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+            if not ready:
                 continue
-            if msg["parent_header"].get("msg_id") == self._preamble_id:
-                content = msg["content"]
-                if content.get("status") != "ok":
-                    raise SandboxError(f"the kernel preamble failed: {content.get('ename')}: {content.get('evalue')}")
-                return self
-
-    def is_alive(self) -> bool:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return None
+            self.read_bytes += len(chunk)
+            if self.read_bytes > max_bytes:
+                raise OverflowError("the notebook produced more output than the cap")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
         try:
-            return bool(run_sync(self.km.is_alive)())
-        except Exception:
-            return False
+            frame = json.loads(line.decode("utf-8", "surrogatepass"))
+        except (UnicodeDecodeError, ValueError):
+            raise OverflowError("the notebook's output could not be read (corrupted)") from None
+        if not isinstance(frame, dict):
+            raise OverflowError("the notebook's output could not be read (corrupted)")
+        return frame
 
-    def shutdown(self, remove_folder=True) -> None:
-        """Kill the kernel (and its process group) and remove its folder."""
-        km, kc = self.km, self.kc
-        self.km = self.kc = None
-        if kc is not None:
+    def oom(self) -> bool:
+        return self.cgroup is not None and self.cgroup.oom_killed()
+
+    def close(self) -> None:
+        """Kill the box and everything in it; remove its cgroup."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        try:
+            self.proc.kill()
+        except (OSError, AttributeError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except (subprocess.TimeoutExpired, AttributeError):
+            pass
+        for stream in ("stdout", "stderr", "stdin"):
             try:
-                kc.stop_channels()
-            except Exception:
+                getattr(self.proc, stream).close()
+            except (OSError, AttributeError):
                 pass
-        if km is not None:
-            pid = getattr(getattr(km, "provisioner", None), "pid", None)
-            try:
-                if pid:
-                    os.killpg(os.getpgid(pid), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
-            try:
-                run_sync(km._async_shutdown_kernel)(now=True)
-            except Exception:
-                pass
-            try:
-                run_sync(km._async_cleanup_resources)()
-            except Exception:
-                pass
-        if remove_folder and self.own_folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        self._cleanup()
 
-
-def _cap_message_size(kc, max_mb) -> None:
-    """Refuse kernel messages over ``max_mb`` (ZMQ_MAXMSGSIZE on the client).
-
-    A message over the cap makes ZMQ drop the connection; the cell then
-    times out waiting for its output and is reported as such, instead of the
-    grader holding gigabytes of output in memory.
-    """
-    import zmq
-
-    if max_mb:
-        kc.context.setsockopt(zmq.MAXMSGSIZE, int(max_mb * 2**20))
-
-
-def sandbox_description() -> str:
-    if os.geteuid() == 0:
-        return "kernels run as dedicated unprivileged users (uid >= %d)" % UID_BASE
-    return "kernels run as the current user; an audit hook refuses writes outside their folder"
+    def _cleanup(self):
+        if self.cgroup is not None:
+            self.cgroup.destroy()
+            self.cgroup = None
+        if self._plain_home:
+            shutil.rmtree(self._plain_home, ignore_errors=True)
+            self._plain_home = None

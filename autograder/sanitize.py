@@ -38,6 +38,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteKernelspec)
 
 from .spec import AssignmentSpec, SourceGradebook
+from .text import clean_tree
 
 
 class NotANotebook(ValueError):
@@ -77,6 +78,7 @@ def parse_submission(raw: bytes) -> tuple[NotebookNode, list[str]]:
         raise NotANotebook(f"not a notebook: the file is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(data, dict) or not ("cells" in data or "worksheets" in data):
         raise NotANotebook("not a notebook: the JSON has no cells")
+    data = clean_tree(data)  # lone surrogates (valid JSON, invalid UTF-8) -> U+FFFD
     notes = []
     major = data.get("nbformat")
     if major == 3 or "worksheets" in data:
@@ -93,6 +95,8 @@ def parse_submission(raw: bytes) -> tuple[NotebookNode, list[str]]:
     else:
         raise NotANotebook(f"not a notebook: unsupported nbformat {major!r}")
     nb.cells = [_normalise_cell(c) for c in nb.cells if isinstance(c, dict)]
+    nb.metadata = from_dict({k: v for k, v in dict(nb.get("metadata") or {}).items()
+                             if k in ("kernelspec", "language_info")})
     return nb, notes
 
 
@@ -106,7 +110,10 @@ def _normalise_cell(cell) -> NotebookNode:
     cell["source"] = str(source)
     if not isinstance(cell.get("metadata"), dict):
         cell["metadata"] = {}
-    cell["metadata"] = from_dict(cell["metadata"])
+    # Only nbgrader's metadata is kept: the rest (and attachments) can carry
+    # megabytes, or images and HTML that feedback and formgrader would show.
+    cell["metadata"] = from_dict({k: v for k, v in cell["metadata"].items() if k == "nbgrader"})
+    cell.pop("attachments", None)
     if cell.cell_type == "code":
         cell["outputs"] = []
         cell["execution_count"] = None

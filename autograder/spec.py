@@ -46,6 +46,16 @@ class AssignmentSpec:
         Stripped lines of the hidden-test regions (never shown to students).
     release : NotebookNode
         The student version (as ``generate_assignment`` writes it).
+    hidden : dict
+        grade_id -> the hidden-test block of each test cell (what the
+        trusted judge runs on the student's exported answers).
+    visible : dict
+        grade_id -> the test cell as students see it (what runs in the box).
+    exports : dict
+        grade_id -> names the hidden tests read from the student's notebook.
+    mark_schemes : dict
+        grade_id -> the source's text of each written answer (its mark
+        scheme), shown to the grader in the autograded copy only.
     kernelspec : dict or None
     digest : str
         SHA-256 of the source notebook (changes invalidate cached grades).
@@ -58,6 +68,10 @@ class AssignmentSpec:
     task_ids: list = field(default_factory=list)
     hidden_lines: set = field(default_factory=set)
     release: object = None
+    hidden: dict = field(default_factory=dict)
+    visible: dict = field(default_factory=dict)
+    exports: dict = field(default_factory=dict)
+    mark_schemes: dict = field(default_factory=dict)
     kernelspec: dict | None = None
     digest: str = ""
 
@@ -105,12 +119,18 @@ def load_spec(path, name=None, config=None) -> AssignmentSpec:
     nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     name = name or path.stem
     cfg = _preprocessor_config(config)
+    schemes = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade") and meta.get("grade_id"):
+            text = cell.source.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", "").strip()
+            schemes[meta["grade_id"]] = text
     resources = {"nbgrader": {"notebook": path.stem, "assignment": name}}
     # The same steps, in the same order, as GenerateAssignment up to SaveCells.
     for pp in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums):
         nb, resources = pp(config=cfg)(nb, resources)
     spec = AssignmentSpec(name=name, digest=hashlib.sha256(raw).hexdigest(),
-                          kernelspec=nb.metadata.get("kernelspec"))
+                          kernelspec=nb.metadata.get("kernelspec"), mark_schemes=schemes)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")
@@ -130,7 +150,16 @@ def load_spec(path, name=None, config=None) -> AssignmentSpec:
     for pp in (ClearHiddenTests, ComputeChecksums, CheckCellMetadata):
         release, resources = pp(config=cfg)(release, resources)
     spec.release = release
+    from .judge import hidden_block, needed_names
+
     for full, public in zip(nb.cells, release.cells):
+        grade_id = full.metadata.get("nbgrader", {}).get("grade_id")
+        if full.cell_type == "code" and grade_id in spec.grade_cells and utils.is_locked(full):
+            code = hidden_block(full.source)
+            if code.strip():
+                spec.hidden[grade_id] = code
+                spec.exports[grade_id] = needed_names(code)
+            spec.visible[grade_id] = public.source
         if full.source != public.source:
             kept = {line.strip() for line in public.source.splitlines()}
             spec.hidden_lines |= {line.strip() for line in full.source.splitlines()

@@ -39,7 +39,6 @@ def demo_notebook():
                             "### END SOLUTION"),
               solution=True, grade=False, locked=False, grade_id="a2"),
         _meta(new_code_cell("assert v > 0\n### BEGIN HIDDEN TESTS\n"
-                            "from autograder import integrity\nintegrity.verify()\n"
                             f"{HIDDEN_Q2}\n### END HIDDEN TESTS"),
               solution=False, grade=True, locked=True, grade_id="q2", points=3),
         _meta(new_markdown_cell("### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),

@@ -53,7 +53,8 @@ def test_grade_batch_isolation_flags_and_resume(tmp_path):
     cases = {
         "honest": submission(),
         "cheat": submission(answer_a1="import solutions\nx = 2"),
-        "patcher": submission(answer_a2="import math\nmath.isclose = lambda *a, **k: True\nv = 1.0"),
+        # would fool a test run in the student's kernel; the judge runs outside it
+        "patcher": submission(answer_a2="import builtins\nbuiltins.abs = lambda x: 0.0\nv = 5.0"),
         "stubborn": submission(answer_a2="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                          "while True:\n    pass"),
         "crasher": submission(answer_a2="import os\nos._exit(1)"),

@@ -224,52 +224,6 @@ def test_static_scan_passes_honest_code(source):
     assert integrity.static_scan(source) == []
 
 
-def test_snapshot_detects_patches():
-    import factordata
-
-    snap = integrity._take_snapshot()
-    assert integrity._diff_snapshot(snap) == []
-    original = factordata.tickers
-    try:
-        factordata.tickers = lambda: ["X"]
-        assert "factordata.tickers" in integrity._diff_snapshot(snap)
-    finally:
-        factordata.tickers = original
-    code = original.__code__
-    try:
-        original.__code__ = (lambda: None).__code__
-        assert "factordata.tickers" in integrity._diff_snapshot(snap)
-    finally:
-        original.__code__ = code
-    assert integrity._diff_snapshot(snap) == []
-
-
-def test_verify_outside_the_grader_checks_the_namespace(monkeypatch):
-    import sys
-    import types
-
-    def fit():  # stands for solutions.fit_factor_model (importing it is slow)
-        pass
-
-    fit.__module__ = "solutions.factor_model"
-    integrity.verify()  # nothing in __main__
-    main_module = types.ModuleType("__main__")
-    main_module.fit = fit
-    monkeypatch.setitem(sys.modules, "__main__", main_module)
-    with pytest.raises(integrity.TamperingError, match="imported the reference module"):
-        integrity.verify()
-    assert issubclass(integrity.TamperingError, AssertionError)
-
-
-# ---- reports ---------------------------------------------------------------
-def _result(student, q1, q2, status="ok", flags=()):
-    qs = [{"id": "q1", "points": q1, "max_points": 2.0, "status": "passed" if q1 == 2 else "failed", "message": ""},
-          {"id": "q2", "points": q2, "max_points": 3.0, "status": "passed" if q2 == 3 else "failed", "message": ""},
-          {"id": "written", "points": None, "max_points": 1.0, "status": "manual", "message": ""}]
-    return {"student": student, "questions": qs, "score": q1 + q2, "max_score": 5.0,
-            "manual_pending": 1.0, "status": status, "flags": list(flags)}
-
-
 def test_grades_csv_and_summary(spec):
     results = [_result("bob", 0.0, 3.0, flags=["flagged: imported the reference module `solutions`"]),
                _result("alice", 2.0, 3.0)]

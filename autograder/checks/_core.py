@@ -2,12 +2,11 @@
 
 Every public check in ``autograder.checks`` follows the same steps:
 
-1. ``verify_integrity()``: the engine's tamper check (``autograder.integrity``);
-2. coerce the student's answer to the expected kind (number, Series,
+1. coerce the student's answer to the expected kind (number, Series,
    DataFrame) or fail with a message naming the variable and what it got;
-3. compare with the reference computed by ``solutions`` on the student's own
+2. compare with the reference computed by ``solutions`` on the student's own
    choices, with an explicit tolerance;
-4. on a mismatch, compare with the common-mistake variants and name the one
+3. on a mismatch, compare with the common-mistake variants and name the one
    that matches, else give the question's checklist.
 
 Messages never contain the reference value (nor a ratio or direction that
@@ -20,6 +19,7 @@ values in their messages, which would hand students the answer.
 
 from __future__ import annotations
 
+import contextvars
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -52,20 +52,28 @@ class Mistake:
     value: Any
 
 
-def verify_integrity() -> None:
-    """Run the engine's tamper check first (``autograder.integrity.verify``).
+#: Set by the trusted judge (:mod:`autograder.judge`) while it runs a
+#: question's hidden tests: ``{"typed_in": names the student assigned a bare
+#: number to}``. Empty elsewhere (stock ``nbgrader autograde`` runs the
+#: checks in the student's kernel, where this context does not exist).
+JUDGE_CONTEXT: contextvars.ContextVar = contextvars.ContextVar("judge_context", default={})
 
-    It raises ``TamperingError`` (an AssertionError) when the student's
-    notebook imported ``solutions``, read the course's source notebooks or
-    patched numpy, pandas, statsmodels or these checks.
+
+def require_computed(name: str) -> None:
+    """Fail when ``name`` was typed in as a bare number by the student.
+
+    For "show it" answers (a correlation that OLS makes zero, a hedge that
+    meets a limit): the value must come from the student's computation, not
+    from the statement of the question.
     """
-    from autograder import integrity
-
-    integrity.verify()
+    if name in JUDGE_CONTEXT.get().get("typed_in", ()):
+        raise AssertionError(
+            f"{name} is typed in as a number; the question asks you to show it by computing it "
+            "from your data.")
 
 
 def solutions_module():
-    """Import the reference module (lazily: only after ``verify_integrity``)."""
+    """The reference module (imported lazily)."""
     import solutions
 
     return solutions
@@ -222,8 +230,16 @@ def matching_mistake(got: Any, mistakes: Iterable[Mistake], rtol: float) -> str 
         except (TypeError, ValueError):
             continue
         if _close(got, value, rtol, _default_atol(value)):
+            note_mistake(mistake.description)
             return mistake.description
     return None
+
+
+def note_mistake(description: str) -> None:
+    """Tell the judge which named mistake an answer matched (for the class summary)."""
+    found = JUDGE_CONTEXT.get().get("mistakes")
+    if isinstance(found, list):
+        found.append(description)
 
 
 def compare(got: Any, want: Any, name: str, *, what: str, rtol: float = RTOL,

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import _data
-from ._core import Mistake, as_number, as_series, compare, percent, verify_integrity
+from ._core import Mistake, as_number, as_series, compare, percent
 
 #: Tickers the chapter works through; the assignment wants another one.
 FORBIDDEN = ("WMT", "JPM")
@@ -21,14 +21,12 @@ _ABOUT_RAW = "a regression on raw returns instead of excess returns (subtract th
 
 
 def _setup(ticker, forbidden=FORBIDDEN):
-    verify_integrity()
     ticker = _data.check_ticker(ticker, forbidden=forbidden)
     return ticker, _data.fit(ticker), f"{ticker}'s daily excess returns"
 
 
 def ticker(value) -> None:
     """``TICKER`` is a bundled stock other than WMT and JPM."""
-    verify_integrity()
     _data.check_ticker(value, forbidden=FORBIDDEN)
 
 

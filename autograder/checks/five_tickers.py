@@ -16,22 +16,19 @@ import pandas as pd
 import factordata
 
 from . import _data
-from ._core import (Mistake, as_frame, as_int, as_number, compare, percent, solutions_module,
-                    verify_integrity)
+from ._core import (Mistake, as_frame, as_int, as_number, compare, percent, solutions_module)
 
 FIT_COLUMNS = ("alpha", "beta", "var_e")
 COUNT_KEYS = ("factor_model", "unrestricted")
 
 
 def _setup(tickers):
-    verify_integrity()
     names = _data.check_tickers(tickers)
     return names, _report(names), f"the daily excess returns of {', '.join(names)}"
 
 
 def tickers(value) -> None:
     """``TICKERS`` lists five distinct bundled tickers."""
-    verify_integrity()
     _data.check_tickers(value)
 
 
@@ -198,12 +195,10 @@ def _check_counts(value, name: str, n: int) -> None:
 
 def counts(value, *, tickers) -> None:
     """Parameter counts for N = 5: {'factor_model': ..., 'unrestricted': ...}."""
-    verify_integrity()
     names = _data.check_tickers(tickers)
     _check_counts(value, "counts", len(names))
 
 
 def counts_universe(value) -> None:
     """Parameter counts for N = every stock in factordata.tickers()."""
-    verify_integrity()
     _check_counts(value, "counts_universe", len(factordata.tickers()))

@@ -12,21 +12,19 @@ import math
 
 from . import _data
 from . import alpha_beta as _ab
-from ._core import Mistake, as_number, as_series, compare, percent, verify_integrity
+from ._core import Mistake, as_number, as_series, compare, percent
 
 #: Dollars held long in the stock.
 NOTIONAL = 1_000_000
 
 
 def _setup(ticker):
-    verify_integrity()
     ticker = _data.check_ticker(ticker)
     return ticker, _data.fit(ticker), f"{ticker}'s daily excess returns"
 
 
 def ticker(value) -> None:
     """``TICKER`` is one of the bundled stocks."""
-    verify_integrity()
     _data.check_ticker(value)
 
 

@@ -15,7 +15,7 @@ import math
 import pandas as pd
 
 from . import _data
-from ._core import Mistake, as_number, as_series, compare, percent, solutions_module, verify_integrity
+from ._core import Mistake, as_number, as_series, compare, percent, solutions_module
 
 #: Dollar standard deviation allowed over the horizon.
 BUDGET = 100_000
@@ -27,14 +27,12 @@ _BUDGET_TEXT = " and BUDGET"
 
 
 def _setup(ticker):
-    verify_integrity()
     ticker = _data.check_ticker(ticker)
     return ticker, _ref(ticker), f"{ticker}'s daily excess returns"
 
 
 def ticker(value) -> None:
     """``TICKER`` is one of the bundled stocks."""
-    verify_integrity()
     _data.check_ticker(value)
 
 

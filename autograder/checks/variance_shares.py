@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from . import _data
-from ._core import Mistake, as_frame, as_number, as_series, compare, percent, solutions_module, verify_integrity
+from ._core import Mistake, as_frame, as_number, as_series, compare, percent, solutions_module
 
 #: Limit on the factor risk share.
 VBAR = 0.1
@@ -26,14 +26,12 @@ _PERIOD_DESC = "the period labels '2005-2006' and '2008-2009'"
 
 
 def _setup(ticker):
-    verify_integrity()
     ticker = _data.check_ticker(ticker)
     return ticker, _ref(ticker), f"{ticker}'s daily excess returns"
 
 
 def ticker(value) -> None:
     """``TICKER`` is one of the bundled stocks."""
-    verify_integrity()
     _data.check_ticker(value)
 
 
