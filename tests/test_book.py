@@ -313,3 +313,110 @@ def test_downloaded_chapter_runs_as_is(tmp_path):
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     figures = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(figures) >= MIN_FIGURES["book/ch1_alpha_beta"]
+
+
+# ---- figures: numbered, captioned, described, readable on a phone ---------
+
+#: Width in CSS pixels of the text column on a phone (the figures scale to it).
+PHONE_COLUMN_PX = 358
+#: Smallest tick-label height, in CSS pixels, that stays readable there.
+MIN_TICK_PX = 9.0
+IMAGE_FILE = re.compile(r"(?i)(^|[/\\])[\w.-]+\.(png|jpe?g|svg|gif|webp)$")
+
+
+def chapter_images(docname: str) -> list:
+    """Every image in the page's article (not the theme's logo or icons)."""
+    article = soup(docname).select_one("article") or soup(docname)
+    return article.find_all("img")
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_every_figure_is_numbered_captioned_and_described(docname):
+    images = chapter_images(docname)
+    assert images, f"{docname}: no figures"
+    for img in images:
+        alt = (img.get("alt") or "").strip()
+        where = f"{docname}: image {img.get('src')}"
+        assert alt, f"{where} has no alt text"
+        assert not IMAGE_FILE.search(alt) and alt != Path(img.get("src", "")).name, (
+            f"{where}: alt text is a file name ({alt!r})"
+        )
+        assert len(alt.split()) >= 8, f"{where}: alt text {alt!r} does not say what the figure shows"
+        figure = img.find_parent("figure")
+        assert figure is not None, f"{where} is not inside a <figure>"
+        number = figure.select_one("figcaption .caption-number")
+        text = figure.select_one("figcaption .caption-text")
+        assert number is not None and re.search(r"\d", number.get_text()), f"{where}: figure is not numbered"
+        assert text is not None and len(text.get_text(strip=True).split()) >= 5, f"{where}: figure has no caption"
+        assert alt != text.get_text(strip=True), f"{where}: alt text only repeats the caption"
+
+
+def _png_size_and_dpi(path: Path) -> tuple[int, float]:
+    """Pixel width and dots per inch of a PNG (from its IHDR and pHYs chunks)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    width = int.from_bytes(data[16:20], "big")
+    dpi, pos = 72.0, 8
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind == b"pHYs" and data[pos + 16] == 1:  # unit: metre
+            dpi = int.from_bytes(data[pos + 8:pos + 12], "big") * 0.0254
+        if kind == b"IDAT":
+            break
+        pos += 12 + length
+    return width, dpi
+
+
+def _style_sizes(docname: str) -> dict[str, float]:
+    """Font sizes the chapter's shared figure style sets (in points)."""
+    text = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
+    assert '"tableau-colorblind10"' in text, f"{docname}: the colour-blind-safe course style is not used"
+    sizes = {key: float(value) for key, value in re.findall(r'"([a-z.]+size)":\s*([\d.]+)', text)}
+    for key in ("font.size", "xtick.labelsize", "ytick.labelsize"):
+        assert key in sizes, f"{docname}: the figure style does not set {key}"
+    return sizes
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_figure_text_is_readable_on_a_phone(docname):
+    """Tick labels stay at least 9 CSS px when a figure is scaled to a phone's column."""
+    sizes = _style_sizes(docname)
+    text = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
+    assert "tab:" not in text, f"{docname}: uses the tab10 palette instead of the colour-blind-safe style"
+    small = [float(v) for v in re.findall(r"fontsize=([\d.]+)", text) if float(v) < 10]
+    assert not small, f"{docname}: text set in {small} pt"
+    tick_pt = min(sizes["xtick.labelsize"], sizes["ytick.labelsize"])
+    for img in chapter_images(docname):
+        width, dpi = _png_size_and_dpi(HTML / Path(f"{docname}.html").parent / unquote(img["src"]))
+        scale = min(1.0, PHONE_COLUMN_PX / width)
+        tick_px = tick_pt * dpi / 72 * scale
+        assert tick_px >= MIN_TICK_PX, (
+            f"{docname}: {img['src']} is {width} px wide at {dpi:.0f} dpi; its tick labels "
+            f"would be {tick_px:.1f} px on a phone"
+        )
+
+
+# ---- the course repository: linked, with a two-line install ---------------
+
+
+def repository_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = (config.get("parse", {}).get("myst_substitutions") or {}).get("repo_url")
+    url = url or (config.get("repository") or {}).get("url")
+    assert url, "_config.yml names no repository URL (parse.myst_substitutions.repo_url)"
+    return url
+
+
+@pytest.mark.parametrize("docname", ["book/intro", "book/data", "book/practice"])
+def test_page_links_the_repository_with_a_two_line_install(docname):
+    url = repository_url()
+    page = soup(docname)
+    assert any(a["href"].rstrip("/") == url.rstrip("/") for a in page.find_all("a", href=True)), (
+        f"{docname}: no link to the course repository {url}"
+    )
+    blocks = [pre.get_text() for pre in page.find_all("pre")]
+    install = [b for b in blocks if f"git clone {url}" in b and "make book" in b]
+    assert install, f"{docname}: no code block with `git clone {url}` and `make book`"
+    assert len(install[0].strip().splitlines()) == 2, f"{docname}: the install is not two lines"
+    assert "{{" not in page.get_text(), f"{docname}: an unresolved substitution"
