@@ -296,6 +296,40 @@ def _store_late(gb, name, data) -> None:
 _MAIN: dict = {}
 
 
+def similarity_report(course: Course, name: str, spec, submissions, log=print) -> list:
+    """``reports/<assignment>/similarity.txt``: near-identical code, for review only.
+
+    Compares each student's own code cells (not the locked ones every student
+    shares) with :func:`autograder.similarity.similar_pairs`; nothing is
+    deducted.
+    """
+    from nbgrader import utils
+
+    from .sanitize import NotANotebook, parse_submission
+    from .similarity import similar_pairs
+    from .text import one_line
+
+    shared = [c.source for c in spec.release.cells if c.cell_type == "code" and utils.is_locked(c)]
+    code = {}
+    for student, path, _ in submissions:
+        if path is None:
+            continue
+        try:
+            nb, _ = parse_submission(read_capped(Path(path), course.limits().max_submission_mb))
+        except (OSError, NotANotebook, ValueError):
+            continue
+        code[student] = [c.source for c in nb.cells if c.cell_type == "code" and not utils.is_locked(c)]
+    pairs = similar_pairs(code, 0.9, shared=shared)
+    lines = [f"{name}: pairs of submissions whose own code cells are near-identical "
+             "(after removing comments and whitespace and renaming variables).",
+             "For the instructor to review; nothing was deducted.", ""]
+    lines += [f"{one_line(a)}  {one_line(b)}  similarity {score:.2f}" for a, b, score in pairs] or ["none found"]
+    atomic_write(course.reports_dir / name / "similarity.txt", ("\n".join(lines) + "\n").encode("utf-8", "replace"))
+    if pairs:
+        log(f"similar code: {len(pairs)} pair(s) to review in {course.reports_dir / name / 'similarity.txt'}")
+    return pairs
+
+
 def merge_manual(gb, name: str, data: dict) -> dict:
     """A result with the instructor's manual grades and comments from formgrader.
 
@@ -456,6 +490,7 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     if graded_by_hand:  # their feedback must show the instructor's grades too
         regenerate_feedback(course, name, graded_by_hand, log=log)
     write_reports(course, name, spec, ordered, log=log)
+    similarity_report(course, name, spec, submissions, log=log)
     from .feedback import install_mathjax
 
     if not install_mathjax(course.feedback_dir):
