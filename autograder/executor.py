@@ -261,6 +261,9 @@ def _read(box, result, pending, done, limits, wall, total_cap, replaying):
             result.counts[index] = count if isinstance(count, int) and not isinstance(count, bool) else None
             if any(o.output_type == "error" for o in outputs):
                 result.errored.add(index)
+            if frame.get("truncated") is True:
+                result.event(index, "output", f"cell {index + 1} printed more than {limits.max_output_mb:g} MB "
+                                              "of output: truncated")
             if frame.get("timed_out") is True:
                 result.event(index, "timeout", f"cell {index + 1} timed out ({limits.timeout} s) and was interrupted")
                 result.status = "timeout"

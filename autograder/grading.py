@@ -277,6 +277,13 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
     lo.max_lines, lo.max_traceback = limits.max_lines, limits.max_traceback
     nb, resources = lo(nb, resources)
 
+    for i in student_cells:  # what the box saw: an import of the module it does not have
+        for out in nb.cells[i].get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") in ("ModuleNotFoundError", "ImportError") \
+                    and "'solutions'" in str(out.get("evalue", "")):
+                static.setdefault(i, []).append(integrity.FORBIDDEN[0])
+            if out.get("output_type") == "error" and out.get("ename") == "MemoryError":
+                notes.append(f"cell {i + 1} ran out of memory (cap {limits.memory_mb} MB)")
     offences = [(i, r) for i, reasons in static.items() for r in reasons if r in integrity.FORBIDDEN]
     flags = _unique_reasons("flagged: " + r for _, r in offences)
     review = _unique_reasons(f"review: the code {r}" for i, reasons in static.items()

@@ -386,7 +386,8 @@ def main():
             shell.run_cell(step["code"], store_history=not silent, silent=False)
         if not silent:
             frames.send({"t": "done", "i": index, "outputs": sink.outputs,
-                         "count": shell.execution_count - 1, "timed_out": timer.fired})
+                         "count": shell.execution_count - 1, "timed_out": timer.fired,
+                         "truncated": sink.truncated})
     frames.send({"t": "end"})
     os._exit(0)
 

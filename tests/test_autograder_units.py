@@ -224,18 +224,33 @@ def test_static_scan_passes_honest_code(source):
     assert integrity.static_scan(source) == []
 
 
+# ---- reports ---------------------------------------------------------------
+def _result(student, q1, q2, status="ok", flags=()):
+    qs = [{"id": "q1", "points": q1, "max_points": 2.0, "status": "passed" if q1 == 2 else "failed", "message": ""},
+          {"id": "q2", "points": q2, "max_points": 3.0, "status": "passed" if q2 == 3 else "failed", "message": ""},
+          {"id": "written", "points": None, "max_points": 1.0, "status": "manual", "message": ""}]
+    return {"student": student, "questions": qs, "score": q1 + q2, "max_score": 5.0,
+            "manual_pending": 1.0, "status": status, "flags": list(flags)}
+
+
 def test_grades_csv_and_summary(spec):
     results = [_result("bob", 0.0, 3.0, flags=["flagged: imported the reference module `solutions`"]),
                _result("alice", 2.0, 3.0)]
     text = grades_csv(spec, results)
     assert text == grades_csv(spec, list(reversed(results)))  # sorted, deterministic
     lines = text.splitlines()
-    assert lines[0] == "student,q1,q2,written,autograded_score,autograded_max,manual_pending,status,flags"
-    assert lines[1] == "alice,2,3,,5,5,1,ok,"
-    assert lines[2].startswith("bob,0,3,,3,5,1,ok,flagged: imported")
+    assert lines[0] == ("student,q1,q2,written,autograded_score,autograded_max,manual_score,manual_pending,"
+                        "total,max_total,status,flags")
+    assert lines[1] == "alice,2,3,,5,5,0,1,5,6,ok,"
+    assert lines[2].startswith("bob,0,3,,3,5,0,1,3,6,ok,flagged: imported")
     summary = summary_text(spec, results)
     assert "q1" in summary and "50.0% (1/2)" in summary and "100.0% (2/2)" in summary
-    assert "flagged for tampering: 1" in summary and "median 4" in summary
+    assert "flagged (imported the reference module): 1" in summary and "median 4" in summary
+    # a student's text cannot become a spreadsheet formula, nor break the file
+    hostile = _result("=HYPERLINK(\"http://x\")", 2.0, 3.0, flags=["@SUM(A1)", "bad \ud800 text"])
+    row = grades_csv(spec, [hostile]).splitlines()[1]
+    assert row.startswith("\"'=HYPERLINK") and "'@SUM(A1)" in row and "\ufffd" in row
+    row.encode("utf-8")
 
 
 def test_check_json_shape():

@@ -222,11 +222,13 @@ def test_blank_grades_to_zero(graded, a):
 def test_planted_wrong_answer_loses_that_question_only(graded, a, qid):
     row = graded.row(a, f"wrong-{qid}")
     pts = graded.points(a)
-    assert bs.num(row[qid]) == 0, row
+    # Points per item: the wrong item loses its points, the question's other
+    # items and every other question (error carried forward) keep theirs.
+    assert 0 <= bs.num(row[qid]) < pts[qid], row
     for other, p in pts.items():
         if other != qid:
             assert bs.num(row[other]) == pytest.approx(p), f"{other} lost points: {row}"
-    assert bs.num(row["autograded_score"]) == pytest.approx(sum(pts.values()) - pts[qid])
+    assert bs.num(row["autograded_score"]) == pytest.approx(sum(pts.values()) - pts[qid] + bs.num(row[qid]))
 
 
 @pytest.mark.parametrize("a,i", _param_mistakes())
@@ -235,7 +237,7 @@ def test_common_mistake_gets_its_hint(graded, a, i):
     student = f"mistake-{fn}-{i}"
     q = bs.question_for_check(graded.qs[a], fn)
     row = graded.row(a, student)
-    assert bs.num(row[q.grade_id]) == 0, row
+    assert bs.num(row[q.grade_id]) < q.points, row  # that item loses its points
     data = _check(graded, a, student)
     message = _qjson(data)[q.grade_id]["message"]
     assert "This matches" in message and hint in message, message

@@ -132,8 +132,8 @@ def test_case_outcome(corpus, name):
         assert score < maxi, why
     for qid in e.full:
         assert bs.num(row[qid]) == pytest.approx(corpus.points[qid]), f"{qid} should keep its points: {why}"
-    for qid in e.zero:
-        assert bs.num(row[qid]) == 0, f"{qid} should get no points: {why}"
+    for qid in e.zero:  # the wrong item loses its points (points per item)
+        assert bs.num(row[qid]) < corpus.points[qid], f"{qid} should lose points: {why}"
     if e.ok is True:
         assert row["status"] == "ok", why
     elif e.ok is False:
