@@ -221,22 +221,9 @@ def attack_cases(course: Path) -> list[Case]:
         "filename inside autograder/, reading solutions/ from disk: 0, nothing read",
         score="zero", absent=[LEAK]))
     add("cheat-forge-frames", blank_plus(
-        "import os, json, stat\n"
-        "_fds = []\n"
-        "for _fd in map(int, os.listdir('/proc/self/fd')):\n"
-        "    try:\n"
-        "        if stat.S_ISFIFO(os.fstat(_fd).st_mode) and os.readlink(f'/proc/self/fd/{_fd}').startswith('pipe:'):\n"
-        "            _fds.append(_fd)\n"
-        "    except OSError:\n"
-        "        pass\n"
+        FORGE +
         "print('pipes', _fds)\n"
         "_ok = {'output_type': 'stream', 'name': 'stdout', 'text': 'ok'}\n"
-        "def _send(frame):\n"
-        "    for _fd in _fds:\n"
-        "        try:\n"
-        "            os.write(_fd, (json.dumps(frame) + '\\n').encode())\n"
-        "        except OSError:\n"
-        "            pass\n"
         "for _i in range(0, 40):\n"
         "    _send({'t': 'done', 'i': _i, 'outputs': [_ok], 'count': 1, 'timed_out': False})\n"
         "    _send({'t': 'start', 'i': _i})\n"
