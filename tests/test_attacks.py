@@ -232,7 +232,7 @@ def attack_cases(course: Path) -> list[Case]:
         "    _vals['TICKER'] = {'kind': 'str', 'value': 'KO'}\n"
         "    _send({'t': 'export', 'i': _i, 'values': _vals})\n"
         "    _send({'t': 'done', 'i': _i, 'outputs': [_ok], 'count': 1, 'timed_out': False})\n"
-        "_send({'t': 'export', 'i': 8, 'values': {'x': [[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}})\n"
+        "_send({'t': 'export', 'i': 8, 'values': {'x': [[[[[[[[[[]]]]]]]]]]}})\n"
         "_send({'t': 'end'})\n"), Expect(
         "finds the frame pipe in /proc/self/fd and forges done/start/export/end frames (typed-in values "
         "for every answer, an early end): the forged answers are plain typed-in numbers, 0 "
@@ -301,16 +301,21 @@ def attack_cases(course: Path) -> list[Case]:
         "        pass\n"
         f"for _p in ['/etc/shadow', '/etc/passwd', '/root/.bash_history', {root!r} + '/source/{A}/{A}.ipynb',\n"
         f"           {repo!r} + '/exercises/source/{A}/{A}.ipynb', {repo!r} + '/solutions/__init__.py',\n"
-        "           '/proc/1/environ', '/proc/self/environ', '/proc/1/root/etc/shadow']:\n"
+        "           '/proc/1/root/etc/shadow']:\n"
         "    try:\n"
-        "        _text = open(_p, 'rb').read()\n"
-        "        if _p.endswith('environ'):\n"
-        "            if b'PATH=/root' in _text or b'HOSTNAME' in _text or b'PWD' in _text or b'SUDO' in _text:\n"
-        "                _hits.append('read ' + _p)\n"
-        "        else:\n"
-        "            _hits.append('read ' + _p)\n"
+        "        open(_p, 'rb').read()\n"
+        "        _hits.append('read ' + _p)\n"
         "    except OSError:\n"
         "        pass\n"
+        "import glob as _g\n"
+        "for _p in _g.glob('/proc/*/environ') + ['/proc/1/environ']:\n"
+        "    try:\n"
+        "        if b'AG_ATTACK_SECRET' in open(_p, 'rb').read():\n"
+        "            _hits.append('grader environment in ' + _p)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "if 'AG_ATTACK_SECRET' in os.environ:\n"
+        "    _hits.append('grader environment in os.environ')\n"
         "for _port in (22, 80, 8888, 5432):\n"
         "    try:\n"
         "        socket.create_connection(('127.0.0.1', _port), timeout=0.5).close()\n"
@@ -449,16 +454,21 @@ def attack_cases(course: Path) -> list[Case]:
         "_Big()\n"), Expect(
         "floods rich display data (100 MB of images, JSON) and a 30 MB execute_result: capped, full marks",
         score="full"))
-    add("flood-traceback", good_plus(
-        "raise ValueError('e' * 80_000_000)\n"), Expect(
-        "an exception whose message is 80 MB: capped, the rest of the notebook still graded, full marks",
+    nb = copy.deepcopy(good)
+    for k in range(4):
+        bs.insert_after(nb, "q1-regression", f"raise ValueError('e' * 20_000_000)  # {k}")
+    add("flood-traceback", nb, Expect(
+        "4 cells each raising an exception whose message is 20 MB (80 MB in all): capped per cell, "
+        "the rest of the notebook still graded, full marks",
         score="full", hole="the error's evalue is not capped by the runner's sink: the frame "
                            "exceeds the total output cap and every later cell is 'not run'"))
-    add("flood-display-metadata", good_plus(
-        "from IPython.display import publish_display_data\n"
-        "publish_display_data({'text/plain': 'x'}, metadata={'m': 'x' * 80_000_000})\n"), Expect(
-        "display data with 80 MB of metadata (not counted by the sink): capped, the rest still "
-        "graded, full marks", score="full",
+    nb = copy.deepcopy(good)
+    for k in range(4):
+        bs.insert_after(nb, "q1-regression", "from IPython.display import publish_display_data\n"
+                        f"publish_display_data({{'text/plain': 'x'}}, metadata={{'m': 'x' * 20_000_000}})  # {k}")
+    add("flood-display-metadata", nb, Expect(
+        "4 cells each displaying data with 20 MB of metadata (not counted by the sink; 80 MB in all): "
+        "capped, the rest still graded, full marks", score="full",
         hole="display metadata is not counted by the runner's sink: the frame exceeds the total "
              "output cap and every later cell is 'not run'"))
 
@@ -685,6 +695,10 @@ class Run:
     pass
 
 
+#: Put into the grader's environment: no box may see it.
+GRADER_ENV = {**os.environ, "AG_ATTACK_SECRET": "grader-secret"}
+
+
 def grade_cmd(course, *extra):
     return [sys.executable, "-m", "autograder", "grade", A, "--course", str(course), "--jobs", "2",
             "--timeout", str(TIMEOUT), "--memory-mb", str(MEMORY_MB), "--no-progress", *extra]
@@ -719,7 +733,7 @@ def batch(course_copy):
     r.owners_before = owners(course)
     r.started = time.time()
     t0 = time.monotonic()
-    r.proc = subprocess.run(grade_cmd(course), capture_output=True, text=True, timeout=1800)
+    r.proc = subprocess.run(grade_cmd(course), capture_output=True, text=True, timeout=1800, env=GRADER_ENV)
     r.seconds = time.monotonic() - t0
     time.sleep(2)
     r.course_after = tree_hashes(course, tops)
@@ -748,8 +762,8 @@ def _case_names():
 HOLES = {
     "typed-in-show-it": "hole: require_computed() is never called; a typed-in corr_resid_f = 0.0 earns question 3",
     "typed-in-disguised": "hole: a typed-in zero for a 'show it' answer earns its points",
-    "flood-traceback": "hole: an 80 MB exception message is not capped per cell; the rest of the notebook is not run",
-    "flood-display-metadata": "hole: display metadata is not counted by the sink; the rest of the notebook is not run",
+    "flood-traceback": "hole: exception messages (evalue) are not capped per cell: 4 x 20 MB exceed the total output cap, the rest of the notebook is not run",
+    "flood-display-metadata": "hole: display metadata is not counted by the per-cell cap: 4 x 20 MB exceed the total output cap, the rest of the notebook is not run",
     "feedback-message-markdown": "hole: student-controlled messages are rendered as markdown in the feedback "
                                  "summary (javascript: link, remote image)",
     "bad-cell-id": "hole: an invalid nbformat cell id stops the feedback from being written",
@@ -866,9 +880,15 @@ def test_no_owner_changed_and_nothing_owned_by_a_box(batch):
     assert not batch.plants, f"files planted on the host: {batch.plants}"
 
 
-def test_no_process_or_cgroup_of_a_box_left(batch):
+def test_no_process_of_a_box_left(batch):
     assert not batch.marked, f"attack processes still running: {batch.marked}"
     assert not batch.processes, f"box processes outside any box: {batch.processes[:5]}"
+
+
+@pytest.mark.xfail(strict=False, reason="hole (timing-dependent, hence not strict): Cgroup.destroy gives "
+                                        "rmdir 1 s; on a loaded machine the memory cgroup of a box whose "
+                                        "processes were killed (memory-forks) is still busy and is left behind")
+def test_no_cgroup_of_a_box_left(batch):
     assert not batch.cgroups, f"cgroups of boxes left behind: {batch.cgroups[:5]}"
 
 
@@ -947,7 +967,12 @@ def forged_cases(course: Path) -> list[Case]:
             "_send({'t': 'end'})\n")
     cases = []
     long_ticker = blank_plus(
-        "def _values(i): return {'TICKER': {'kind': 'str', 'value': 'A' * 2_000_000}}\n"
+        "def _values(i):\n"
+        "    out = {n: {'kind': 'number', 'value': 0.5, 'integer': False} for n in ['alpha', 'beta', 'var_e', 'r2',"
+        " 'corr_resid_f', 'tstat_alpha', 'alpha_annual', 'resid_vol_annual']}\n"
+        "    out['resid'] = {'kind': 'none'}\n"
+        "    out['TICKER'] = {'kind': 'str', 'value': 'A' * 2_000_000}\n"
+        "    return out\n"
         "def _outputs(i): return []\n" + walk)
     cases.append(Case("forge-long-ticker", long_ticker, Expect(
         "forges an export of a 2 MB TICKER before every test cell (the runner caps strings at 10,000 "
@@ -957,16 +982,17 @@ def forged_cases(course: Path) -> list[Case]:
              "rendered as markdown, a 10 MB feedback page and minutes of nbconvert per submission")))
     crash = blank_plus(
         "def _values(i):\n"
-        "    deep = {'kind': 'none'}\n"
-        "    for _ in range(900):\n"
-        "        deep = {'kind': 'list', 'items': [deep]}\n"
         "    return {'TICKER': {'kind': 'str', 'value': 'KO'}, 'alpha': {'kind': 'number', 'value': 10 ** 400},\n"
-        "            'beta': deep, 'resid': deep, 'var_e': {'kind': 'number', 'value': 10 ** 400}}\n"
-        "def _outputs(i): return []\n" + walk)
+        "            'beta': {'kind': 'number', 'value': 10 ** 400}, 'var_e': {'kind': 'number', 'value': 10 ** 400}}\n"
+        "def _outputs(i): return []\n"
+        "_deep = '{\"kind\": \"list\", \"items\": [' * 3000 + '{\"kind\": \"none\"}' + ']}' * 3000\n"
+        + walk.replace("_send({'t': 'end'})",
+                       "[os.write(_fd, ('{\"t\": \"x\", \"v\": %s}\\n' % _deep).encode()) for _fd in _fds]\n"
+                       "_send({'t': 'end'})"))
     cases.append(Case("forge-grader-error", crash, Expect(
-        "forges exports the grader cannot decode (an integer of 400 digits, lists nested 900 deep): "
+        "forges exports the grader cannot decode (an integer of 400 digits, lists nested 3000 deep): "
         "0, and not reported as the grader's own error", score="zero", status="^(?!error$)",
-        hole="float(10**400) (OverflowError) or a deep nest (RecursionError) escapes judge.decode: "
+        hole="float(10**400) (OverflowError in judge.decode) or a deep nest (RecursionError in json.loads): "
              "the submission is reported as a grader error")))
     flood = blank_plus(
         "def _values(i): return {'TICKER': {'kind': 'str', 'value': 'KO'}}\n"
@@ -986,7 +1012,7 @@ def run_killable(cmd, timeout):
     """Run ``cmd`` in its own session; kill the whole session after ``timeout`` s. (proc, seconds, hung)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env=GRADER_ENV)
     try:
         out, err = proc.communicate(timeout=timeout)
         hung = False
@@ -1011,6 +1037,14 @@ def breakers(course_copy):
     for case in r.cases:
         bs.submit(course, case.name, A, case.nb)
     bs.submit(course, "control", A, good)
+    # CPU: a box that starts 40 busy processes, each in a session (an autogroup) of its own, while
+    # a classmate's box runs next to it. Names sort so that the pool starts the hog at once and the
+    # victim as soon as the first (blank) submission is done.
+    hog = blank_with_ticker(release)
+    bs.append_code(hog, "ticker-answer", _prolog() + CPU_HOG)
+    bs.insert_after(hog, "ticker-answer", "import time\ntime.sleep(10_000)")
+    bs.submit(course, "aa-cpu-hog", A, hog)
+    bs.submit(course, "ab-victim", A, good)
     r.proc, r.seconds, r.hung = run_killable(grade_cmd(course), 600)
     path = course / "reports" / A / "grades.csv"
     r.csv = path.read_bytes() if path.exists() else None
@@ -1019,6 +1053,27 @@ def breakers(course_copy):
     r.proc2, _, r.hung2 = run_killable(grade_cmd(course), 300)
     r.csv2 = path.read_bytes() if path.exists() else None
     return r
+
+
+CPU_HOG = (
+    "import os, time\n"
+    "for _ in range(40):\n"
+    "    if os.fork() == 0:\n"
+    "        os.setsid()\n"
+    "        _rename('h')\n"
+    "        _t = time.time()\n"
+    "        while time.time() - _t < 60:\n"
+    "            pass\n"
+    "        os._exit(0)\n"
+    "time.sleep(10_000)\n"
+)
+
+
+def test_cpu_hog_does_not_starve_a_classmate(breakers):
+    """40 busy processes in sessions of their own must not make a classmate's cells time out."""
+    rows = {r["student"]: r for r in csv.DictReader(breakers.csv.decode("utf-8").splitlines())}
+    victim = rows["ab-victim"]
+    assert bs.num(victim["autograded_score"]) == TOTAL and victim["status"] == "ok", victim
 
 
 FORGED_HOLES = {
@@ -1053,7 +1108,7 @@ def test_breaker_surrogate_id(breakers):
     p = breakers.proc2
     assert not breakers.hung2 and p.returncode == 0, p.stderr[-2000:]
     rows = list(csv.DictReader(breakers.csv2.decode("utf-8").splitlines()))
-    assert len(rows) == 2 + len(BREAKER_IDS) + len(breakers.cases), rows
+    assert len(rows) == 4 + len(BREAKER_IDS) + len(breakers.cases), rows
     mine = [r for r in rows if r["student"].startswith("bad")]
     assert len(mine) == 1 and bs.num(mine[0]["autograded_score"]) == 0, rows
 
@@ -1065,12 +1120,12 @@ def test_breaker_ids(breakers, kind):
     assert p.returncode == 0 and breakers.csv is not None, p.stderr[-2000:]
     text = breakers.csv.decode("utf-8")
     rows = list(csv.DictReader(text.splitlines()))
-    assert len(rows) == 1 + len(BREAKER_IDS) + len(breakers.cases), text
+    assert len(rows) == 3 + len(BREAKER_IDS) + len(breakers.cases), text
     control = [r for r in rows if r["student"] == "control"]
     assert control and bs.num(control[0]["autograded_score"]) == TOTAL, text
     raw = BREAKER_IDS[kind]
-    mine = [r for r in rows if r["student"] != "control" and not r["student"].startswith("forge-")
-            and r["student"].strip("'")[:3] == raw[:3]]
+    mine = [r for r in rows if r["student"] not in ("control", "aa-cpu-hog", "ab-victim")
+            and not r["student"].startswith("forge-") and r["student"].strip("'")[:3] == raw[:3]]
     assert len(mine) == 1, (kind, text)
     assert bs.num(mine[0]["autograded_score"]) == 0
     assert not mine[0]["student"].startswith(("=", "+", "-", "@"))
@@ -1142,7 +1197,7 @@ def test_collect_fifo_does_not_hang(collect_course, tmp_path):
                                        "a student's submission when a later download maps another "
                                        "name to the same id")
 def test_collect_colliding_ids_across_runs(course_copy, tmp_path):
-    course = course_copy("collect-collide")
+    course = course_copy("collect-ids-twice")
     release = bs.read_nb(bs.release_path(course, A))
     first, second = tmp_path / "run1", tmp_path / "run2"
     first.mkdir()
@@ -1155,4 +1210,5 @@ def test_collect_colliding_ids_across_runs(course_copy, tmp_path):
     proc = _collect(course, second)
     assert proc.returncode == 0
     kept = (course / "submitted" / "Anna_Muller" / A / f"{A}.ipynb").read_bytes() == one
-    assert kept or re.search(r"collid|conflict|same id", proc.stdout + proc.stderr, re.I), proc.stdout
+    said = (proc.stdout + proc.stderr).replace(str(course), "COURSE")
+    assert kept or re.search(r"collision|conflict|same id", said, re.I), said
