@@ -11,7 +11,7 @@ a self-study ``check`` that needs no instructor set-up, tamper detection
 
 Modules
 -------
-cli        the ``autograder`` command (release, check, collect, grade)
+cli        the ``autograder`` command (release, check, collect, grade, export)
 course     course directory, assignments, configuration and limits
 spec       the assignment's reference cells, read from the source notebook
 sanitize   reading a submission and restoring locked cells (OverwriteCells)
@@ -22,7 +22,10 @@ grading    one notebook end to end: sanitize, execute, score, flag
 feedback   feedback HTML without hidden tests or tracebacks
 batch      the parallel, resumable ``grade`` and the gradebook writer
 report     grades.csv, summary.txt and summary.png
-collect    importing downloaded submissions
+collect    importing downloaded submissions (folder or zip; Canvas, Moodle, plain)
+lms        learning platforms' download layouts and rosters, read safely
+deadlines  due dates, extensions and late penalties (nbgrader's plugins)
+export     grade-upload files for Canvas, Moodle, or plain CSV
 checks     the answer checks the hidden tests call (assignment authors)
 
 Only light modules are imported here: the kernel imports

@@ -41,7 +41,7 @@ RESULT_FILE = ".autograder.json"
 _W = {}
 
 
-def _worker_init(course_root, name, limits, config, sandbox):
+def _worker_init(course_root, name, limits, config, sandbox, deadlines):
     import warnings
 
     # nbformat warns about repaired cell ids in students' files; the notes
@@ -52,7 +52,7 @@ def _worker_init(course_root, name, limits, config, sandbox):
     from .spec import load_spec
 
     course = Course(course_root)
-    _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox,
+    _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox, deadlines=deadlines,
               spec=load_spec(course.source_notebook(name), name, config))
 
 
@@ -86,6 +86,13 @@ def _grade_one(student: str, path: str | None, note: str | None, uid_first: int)
             result.notes.insert(0, note)
             result.flags.insert(0, note)
     result.student = student
+    from .deadlines import lateness
+
+    try:
+        late = lateness(course, _W["deadlines"], student, result.score) if _W.get("deadlines") else None
+    except Exception as exc:  # a deadline problem must not lose the grade
+        late = None
+        result.notes.append(f"late penalty not computed: {type(exc).__name__}: {exc}")
     fb_path = course.feedback_dir / student / name / f"{name}.html"
     if nb is not None:
         import nbformat
@@ -99,10 +106,12 @@ def _grade_one(student: str, path: str | None, note: str | None, uid_first: int)
             import nbformat
 
             nb = nbformat.v4.new_notebook()
-        atomic_write(fb_path, render_feedback(nb, result, spec).encode("utf-8", "replace"))
+        atomic_write(fb_path, render_feedback(nb, result, spec, late=late).encode("utf-8", "replace"))
     except Exception as exc:
         result.notes.append(f"feedback not written: {type(exc).__name__}: {exc}")
     data = result.to_json()
+    if late:
+        data["late"] = late
     atomic_write(out_dir / RESULT_FILE, json.dumps(data, indent=1, sort_keys=True).encode("utf-8", "replace"))
     return data
 
@@ -237,6 +246,7 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=
     import warnings
 
     if unchanged and _already_stored(gb, name, data):
+        _store_late(gb, name, data)
         return
     student = data["student"]
     gb.update_or_create_student(student)
@@ -263,6 +273,125 @@ def write_gradebook(gb, name: str, data: dict, spec, unchanged=False, timestamp=
     nb.flagged = any(f.startswith("flagged:") for f in data.get("flags", []))
     gb.db.commit()
     del submission
+    _store_late(gb, name, data)
+
+
+def _store_late(gb, name, data) -> None:
+    """nbgrader's late penalty for this submission, into the gradebook and ``data``."""
+    course = _MAIN.get("course")
+    if course is None:
+        return
+    from .deadlines import apply_late_penalty
+
+    try:
+        late = apply_late_penalty(gb, course, name, data["student"])
+    except Exception as exc:  # a deadline problem must not lose the grade
+        data.setdefault("notes", []).append(f"late penalty not stored: {type(exc).__name__}: {exc}")
+        return
+    if late and (late.get("submitted") or late.get("late_penalty")):
+        data["late"] = late
+
+
+#: The course being graded, in the main process (for the gradebook writer).
+_MAIN: dict = {}
+
+
+def merge_manual(gb, name: str, data: dict) -> dict:
+    """A result with the instructor's manual grades and comments from formgrader.
+
+    A question graded by hand (``manual_score`` set, for a written answer or
+    as an override of an autograded one) takes that score and the
+    instructor's comment; ``manual_pending`` counts only what is still to be
+    graded. Adds ``manual_score`` (points given by hand) and ``total``.
+    """
+    import copy
+
+    from nbgrader.api import MissingEntry
+
+    data = copy.deepcopy(data)
+    try:
+        nb = gb.find_submission_notebook(name, name, data["student"])
+    except MissingEntry:
+        nb = None
+    grades = {g.cell.name: g for g in nb.grades} if nb is not None else {}
+    comments = {c.cell.name: c for c in nb.comments} if nb is not None else {}
+    manual = pending = total = 0.0
+    for q in data["questions"]:
+        grade = grades.get(q["id"])
+        comment = comments.get(q["id"])
+        if grade is not None and grade.manual_score is not None:
+            q["points"] = float(grade.manual_score)
+            q["status"] = "graded"
+            text = comment.manual_comment if comment is not None else None
+            q["message"] = text or "graded by hand"
+            manual += q["points"]
+        elif q["status"] == "manual":
+            pending += q["max_points"]
+        total += q["points"] or 0.0
+    data["manual_score"] = manual
+    data["manual_pending"] = pending
+    data["total"] = round(total, 6)
+    return data
+
+
+def with_manual_grades(course: Course, name: str, results: list) -> list:
+    """Every result merged with the gradebook's manual grades (:func:`merge_manual`)."""
+    from nbgrader.api import Gradebook
+
+    if not (course.root / "gradebook.db").is_file():
+        return results
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return [merge_manual(gb, name, d) for d in results]
+
+
+def regenerate_feedback(course: Course, name: str, results: list, log=print) -> int:
+    """Feedback again, from the autograded notebooks, with the manual grades."""
+    import nbformat
+
+    from .feedback import render_feedback
+    from .grading import Result
+    from .spec import spec_for
+
+    spec = spec_for(course, name)
+    written = 0
+    fields = set(Result.__dataclass_fields__)
+    for data in results:
+        student = data["student"]
+        path = course.autograded_dir / student / name / f"{name}.ipynb"
+        try:
+            nb = nbformat.reads(read_capped(path, 200).decode("utf-8", "replace"), as_version=4)
+        except (OSError, ValueError):
+            nb = nbformat.v4.new_notebook()
+        result = Result(**{k: v for k, v in data.items() if k in fields})
+        html = render_feedback(nb, result, spec, late=data.get("late"))
+        atomic_write(course.feedback_dir / student / name / f"{name}.html", html.encode("utf-8", "replace"))
+        written += 1
+    from .feedback import install_mathjax
+
+    install_mathjax(course.feedback_dir)
+    return written
+
+
+def feedback(course: Course, name: str, log=print) -> list[dict]:
+    """``autograder feedback ASSIGNMENT``: feedback and reports after manual grading."""
+    from .report import write_reports
+    from .spec import spec_for
+
+    spec = spec_for(course, name)
+    results = []
+    for student, _, _ in find_submissions(course, name):
+        path = course.autograded_dir / student / name / RESULT_FILE
+        try:
+            results.append(json.loads(read_capped(path, 50).decode("utf-8")))
+        except (OSError, ValueError):
+            continue
+    if not results:
+        raise UserError(f"nothing graded yet for {name} (run `autograder grade {name}` first)")
+    merged = with_manual_grades(course, name, results)
+    n = regenerate_feedback(course, name, merged, log=log)
+    write_reports(course, name, spec, merged, log=log)
+    log(f"feedback written for {n} student(s) in {course.feedback_dir}")
+    return merged
 
 
 def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, force=False,
@@ -282,10 +411,12 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     from .report import write_reports
     from .spec import spec_for
 
+    _MAIN["course"] = course
     if sandbox and not box.probe().sandboxed:
         raise UserError(f"cannot sandbox the submissions: {box.probe().reason}; "
                         "pass --no-sandbox to grade without it (trusts the students)")
     log(("isolation: " + box.describe()) if sandbox else "isolation: none (--no-sandbox: trusts the students)")
+    box.prepare()
 
     limits = course.limits(timeout=timeout, memory_mb=memory_mb)
     jobs = jobs or course.default_jobs()
@@ -319,6 +450,11 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
     ordered = [results[s] for s, _, _ in submissions if s in results]
     if todo:
         log(f"graded {len(todo)} submission(s) in {elapsed:.1f} s with {min(jobs, len(todo))} job(s)")
+    ordered = with_manual_grades(course, name, ordered)
+    graded_by_hand = [d for d in ordered if d.get("manual_score") or any(
+        q["status"] == "graded" for q in d["questions"])]
+    if graded_by_hand:  # their feedback must show the instructor's grades too
+        regenerate_feedback(course, name, graded_by_hand, log=log)
     write_reports(course, name, spec, ordered, log=log)
     from .feedback import install_mathjax
 
@@ -330,6 +466,11 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
 def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox):
     from nbgrader.api import Gradebook
     from tqdm import tqdm
+
+    from .deadlines import load_deadlines
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        deadlines = load_deadlines(course, name, gb)
 
     from .sandbox import uid_block
 
@@ -350,7 +491,7 @@ def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox
     try:
         while remaining:
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                       initargs=(str(course.root), name, limits, course.config, sandbox))
+                                       initargs=(str(course.root), name, limits, course.config, sandbox, deadlines))
             futures = {}
             for student, path, note in remaining:
                 uid = first_uid + UIDS_PER_SUBMISSION * next(next_slot)

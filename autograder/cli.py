@@ -4,8 +4,12 @@
 
     autograder release [ASSIGNMENT ...]            student versions (nbgrader)
     autograder check NOTEBOOK [--json]             grade one notebook, alone
-    autograder collect ASSIGNMENT DIR              import downloaded submissions
+    autograder collect ASSIGNMENT PATH [--layout L] [--roster FILE]
+                                                   import downloaded submissions (folder or .zip)
     autograder grade ASSIGNMENT [--jobs N] [--timeout S] [--memory-mb M] [--force] [--no-sandbox]
+    autograder feedback ASSIGNMENT                 feedback and reports with the manual grades
+    autograder export [ASSIGNMENT ...] --format canvas|moodle|csv --output FILE [--roster FILE]
+                                                   grade-upload file for the learning platform
 
 Every command takes ``--course DIR`` (default: the repository's
 ``exercises/``). Errors in what the user asked for (unknown assignment,
@@ -53,9 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_int, metavar="S", help="seconds per cell")
     p.add_argument("--memory-mb", type=_positive_int, metavar="M", help="memory cap of the kernel")
 
-    p = add("collect", "import downloaded submissions into submitted/<student>/<assignment>/")
+    p = add("collect", "import downloaded submissions (a folder or a .zip from Canvas, Moodle, ...) "
+                       "into submitted/<student>/<assignment>/")
     p.add_argument("assignment", metavar="ASSIGNMENT")
-    p.add_argument("directory", metavar="DIR")
+    p.add_argument("directory", metavar="PATH", help="the download: a folder or a .zip file")
+    p.add_argument("--layout", choices=("auto", "canvas", "moodle", "folder"), default="auto",
+                   help="how the download is organised (default: detected)")
+    p.add_argument("--roster", metavar="FILE",
+                   help="Canvas gradebook export or Moodle grading worksheet, for students' names")
+
+    p = add("feedback", "feedback and reports again, with the manual grades given in formgrader")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
 
     p = add("grade", "autograde every submission of an assignment, in parallel")
     p.add_argument("assignment", metavar="ASSIGNMENT")
@@ -67,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", action="store_true",
                    help="run submissions without the sandbox: trusts the students (for machines "
                         "where bubblewrap cannot run)")
+
+    p = add("export", "write a grade-upload file (Canvas, Moodle or plain CSV) from the gradebook")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="assignments to export (default: all, one course-wide sheet)")
+    p.add_argument("--format", choices=("canvas", "moodle", "csv"), default="csv", dest="fmt",
+                   help="canvas: gradebook import CSV; moodle: grading worksheet; csv: plain (default)")
+    p.add_argument("--roster", metavar="FILE",
+                   help="the platform's own export: Canvas gradebook CSV or Moodle grading worksheet")
+    p.add_argument("--output", "-o", metavar="FILE", required=True, help="the file to write")
     return parser
 
 
@@ -91,7 +112,21 @@ def run(args) -> int:
         from .collect import collect
 
         course = Course(args.course)
-        collect(course, course.check_assignment(args.assignment), args.directory)
+        collect(course, course.check_assignment(args.assignment), args.directory, layout=args.layout,
+                roster=args.roster)
+        return 0
+    if args.command == "export":
+        from .export import export
+
+        course = Course(args.course)
+        export(course, [course.check_assignment(a) for a in args.assignments], args.fmt, args.output,
+               roster=args.roster)
+        return 0
+    if args.command == "feedback":
+        from .batch import feedback
+
+        course = Course(args.course)
+        feedback(course, course.check_assignment(args.assignment))
         return 0
     if args.command == "grade":
         from .batch import grade

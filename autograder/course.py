@@ -20,7 +20,7 @@ setting                                default  meaning
 ``c.Autograder.tmp_mb``                64       size of the box's /tmp and /dev/shm
 ``c.Autograder.max_output_mb``         2        output kept per cell
 ``c.Autograder.max_total_output_mb``   64       everything the box sends back
-``c.Autograder.max_submission_mb``     20       size of a submitted file
+``c.Autograder.max_submission_mb``     50       size of a submitted file
 ``c.Autograder.max_restarts``          3        restarts per submission
 ``c.Autograder.jobs``                  cores    parallel boxes in ``grade``
 ``c.LimitOutput.max_lines``            1000     nbgrader's cap on output lines per cell
@@ -35,7 +35,7 @@ import re
 from pathlib import Path
 
 #: The assignments of this course, in teaching order.
-ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers")
+ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers", "many-factors")
 
 
 def ensure_tools_on_path() -> None:
@@ -70,7 +70,7 @@ class Limits:
     memory_mb: int = 2048
     max_output_mb: float = 2.0
     max_total_output_mb: float = 64.0
-    max_submission_mb: float = 20.0
+    max_submission_mb: float = 50.0
     max_restarts: int = 3
     startup_timeout: int = 60
     notebook_timeout: int = 300

@@ -45,7 +45,11 @@ from .text import clean_str
 #: as active content in feedback and formgrader. Their text/plain version
 #: (always present for pandas and IPython objects) stays.
 SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
-GRACE_S = 5.0
+#: Seconds a cell gets after its timeout to stop when interrupted.
+GRACE_S = 10.0
+#: Imported by the runner before the first cell (outside its timeout): the
+#: libraries every notebook of the course imports.
+PRELOAD = ("numpy", "pandas", "statsmodels.api", "factordata", "matplotlib.pyplot")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -139,7 +143,7 @@ def execute(steps: list, limits: Limits, new_uid, sandbox: bool = True) -> Execu
     total_cap = int(limits.max_total_output_mb * 2**20)
     while pending:
         job = {"timeout": limits.timeout, "max_output_bytes": int(limits.max_output_mb * 2**20),
-               "max_export_bytes": total_cap,
+               "max_export_bytes": total_cap, "preload": list(PRELOAD),
                "steps": [{"i": s.index, "code": s.code, "silent": True} for s in done if s.index not in skip]
                + [{"i": s.index, "code": s.code, "export": list(s.export)} for s in pending]}
         replaying = any(s.index not in skip for s in done)

@@ -147,8 +147,21 @@ def _html_exporter():
     return _exporter
 
 
-def summary_markdown(result) -> str:
-    """A markdown summary of the result: questions, messages, flags."""
+def late_line(late) -> str | None:
+    """One sentence on the submission time and late penalty (or None)."""
+    if not late or not late.get("submitted"):
+        return None
+    text = f"Submitted {late['submitted']}"
+    if late.get("due"):
+        hours = late.get("seconds_late", 0) / 3600
+        text += (f", {hours:.1f} hours after the due date ({late['due']})" if hours > 0
+                 else f", before the due date ({late['due']})")
+    penalty = late.get("late_penalty") or 0
+    return text + (f": late penalty **-{penalty:g}** points." if penalty else ".")
+
+
+def summary_markdown(result, late=None) -> str:
+    """A markdown summary of the result: questions, messages, flags, lateness."""
     lines = ["## Autograder summary", "",
              f"Autograded score: **{result.score:g} / {result.max_score:g}**"
              + (f" (plus {result.manual_pending:g} points graded by hand)" if result.manual_pending else ""),
@@ -157,18 +170,26 @@ def summary_markdown(result) -> str:
         points = "pending" if q["points"] is None else f"{q['points']:g} / {q['max_points']:g}"
         message = html.escape(q["message"] or "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {q['id']} | {points} | {q['status']} | {message} |")
+    if late_line(late):
+        lines[3:3] = ["", late_line(late)]
     if result.flags:
         lines += ["", "**Notes and flags:**", ""] + [f"- {html.escape(f)}" for f in result.flags]
     return "\n".join(lines)
 
 
-def render_feedback(nb: NotebookNode, result, spec) -> str:
-    """HTML feedback for one autograded notebook (a deep copy is modified)."""
+def render_feedback(nb: NotebookNode, result, spec, late=None) -> str:
+    """HTML feedback for one autograded notebook (a deep copy is modified).
+
+    ``late``: :func:`autograder.deadlines.lateness` (or ``apply_late_penalty``)
+    for this submission; a late penalty shows in the summary and in
+    nbgrader's score header.
+    """
     import copy
 
     from nbformat.v4 import new_markdown_cell
 
     nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if "autograder_mark_scheme" not in c.get("metadata", {})]
     scores = {q["id"]: q for q in result.questions}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -182,11 +203,35 @@ def render_feedback(nb: NotebookNode, result, spec) -> str:
     if spec.hidden_lines:  # a student cell may hold a copy of a test (duplicated cell)
         for cell in nb.cells:
             cell.source = "\n".join(ln for ln in cell.source.split("\n") if ln.strip() not in spec.hidden_lines)
-    nb.cells.insert(0, new_markdown_cell(summary_markdown(result)))
+    nb.cells.insert(0, new_markdown_cell(summary_markdown(result, late)))
+    penalty = float((late or {}).get("late_penalty") or 0)
     resources = {"nbgrader": {"notebook": spec.name, "assignment": spec.name, "student": result.student,
-                              "score": result.score, "max_score": spec.max_score, "late_penalty": 0}}
+                              "score": result.score, "max_score": spec.max_score, "late_penalty": penalty}}
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
-    return offline_page(body)
+    return offline_page(_mark_pending(body, result))
+
+
+def _mark_pending(body: str, result) -> str:
+    """nbgrader's template prints "Score: 0.0 / 3.0" for an answer still to be
+    graded by hand; say "pending" instead (there and in the page header)."""
+    import re
+
+    pending = [q for q in result.questions if q["points"] is None]
+    for q in pending:
+        gid = html.escape(q["id"], quote=True)
+        top = f"{float(q['max_points']):.1f}"
+        body = body.replace(f'<a href="#{gid}">Written response</a> (Score: 0.0 / {top})',
+                            f'<a href="#{gid}">Written response</a> (pending: graded by hand, {top} points)')
+        anchor = body.find(f'name="{gid}"')
+        if anchor >= 0:
+            at = body.find(f"Score: 0.0 / {top}", anchor)
+            if at >= 0:
+                body = body[:at] + f"Score: pending (graded by hand) / {top}" + body[at + len(f"Score: 0.0 / {top}"):]
+    if result.manual_pending:
+        body = re.sub(r"(\(Score: [0-9.]+ / [0-9.]+)\)</h4>",
+                      lambda m: f"{m.group(1)}; {result.manual_pending:g} points still to be graded by hand)</h4>",
+                      body, count=1)
+    return body
 
 
 #: nbgrader's feedback template loads MathJax 2 from a CDN; feedback is read

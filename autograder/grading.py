@@ -99,6 +99,31 @@ def question_label(grade_id: str) -> str:
     return f"question {int(match.group(1))}" if match else grade_id
 
 
+MARK_SCHEME_KEY = "autograder_mark_scheme"
+
+
+def add_mark_schemes(nb, spec) -> None:
+    """After each written answer, its mark scheme (for formgrader; feedback drops it).
+
+    A plain markdown cell with no nbgrader metadata (so nbgrader neither
+    grades nor checksums it), tagged ``autograder_mark_scheme`` in its
+    metadata; :func:`autograder.feedback.render_feedback` removes it.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "markdown" and gid in spec.mark_schemes:
+            note = new_markdown_cell(
+                "> **For the grader (not shown to students):**\n>\n"
+                + "\n".join("> " + line for line in spec.mark_schemes[gid].split("\n")),
+                metadata={MARK_SCHEME_KEY: gid})
+            out.append(note)
+    nb.cells = out
+
+
 def _first_error(cell) -> str | None:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
@@ -302,6 +327,7 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
 
     scrub_outputs(nb, spec)
     neutralise_student_cells(nb)
+    add_mark_schemes(nb, spec)
     result = Result(assignment=spec.name, score=round(score, 6), max_score=autograded_max(spec),
                     questions=questions, flags=flags + review + [n for n in notes if n], notes=notes,
                     status=status, student=student, sha256=sha, key=key, manual_pending=pending,

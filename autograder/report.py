@@ -6,8 +6,10 @@ empty while a written answer awaits the instructor), ``autograded_score``,
 ``autograded_max``, ``manual_pending`` (points still to be graded by hand),
 ``status`` (``ok``, ``timeout``, ``kernel-died``, ``invalid``, ``missing``,
 ``error``) and ``flags`` (semicolon-separated: tampering flags start with
-``flagged:``, the rest are notes such as restored cells). It depends only on
-the submissions, so regrading gives the same file.
+``flagged:``, the rest are notes such as restored cells). When the results
+carry ``"late"`` (:func:`autograder.deadlines.lateness`), ``submitted``
+(UTC), ``hours_late`` and ``late_penalty`` come before ``status``. It
+depends only on the submissions, so regrading gives the same file.
 """
 
 from __future__ import annotations
@@ -31,12 +33,21 @@ def grades_csv(spec, results) -> str:
     ids = [n for n in spec.order if n in spec.grade_cells]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", *ids, "autograded_score", "autograded_max", "manual_pending", "status", "flags"])
+    late = any(d.get("late") for d in results)  # autograder.deadlines.lateness(), from the batch
+    writer.writerow(["student", *ids, "autograded_score", "autograded_max", "manual_score", "manual_pending",
+                     *(["submitted", "hours_late", "late_penalty"] if late else []),
+                     "total", "max_total", "status", "flags"])
     for data in sorted(results, key=lambda d: d["student"]):
         by_id = {q["id"]: q for q in data["questions"]}
+        info = data.get("late") or {}
+        total = data.get("total", sum(q["points"] or 0.0 for q in data["questions"]))
+        total = max(0.0, total - float(info.get("late_penalty", 0) or 0))
         writer.writerow([csv_cell(data["student"]), *[_num(by_id.get(i, {}).get("points")) for i in ids],
-                         _num(data["score"]), _num(data["max_score"]), _num(data.get("manual_pending", 0)),
-                         csv_cell(data["status"]),
+                         _num(data["score"]), _num(data["max_score"]), _num(data.get("manual_score", 0)),
+                         _num(data.get("manual_pending", 0)),
+                         *([csv_cell(info.get("submitted") or ""), f"{info.get('seconds_late', 0) / 3600:.2f}",
+                            _num(info.get("late_penalty", 0))] if late else []),
+                         _num(total), _num(spec.max_score), csv_cell(data["status"]),
                          csv_cell("; ".join(clean_str(f).replace(";", ",") for f in data.get("flags", [])))])
     return buf.getvalue()
 
@@ -52,6 +63,10 @@ def summary_text(spec, results) -> str:
     if scores:
         lines.append(f"autograded score (of {max_auto:g}): mean {statistics.mean(scores):.2f}, "
                      f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
+    late = [d["late"] for d in results if (d.get("late") or {}).get("seconds_late", 0) > 0]
+    if late:
+        lines.append(f"late: {len(late)} submission(s), penalties {sum(x.get('late_penalty', 0) for x in late):g} "
+                     "points in all")
     flagged = sum(any(f.startswith("flagged:") for f in d.get("flags", [])) for d in results)
     lines.append(f"flagged (imported the reference module): {flagged}")
     lines.append("")
@@ -69,7 +84,9 @@ def summary_text(spec, results) -> str:
             lines.append(f"{name.ljust(width)}  {mx:>4g}  {rate:>15}  {mean:>6.2f}")
         else:
             pending = sum(q["status"] == "manual" for q in qs)
-            lines.append(f"{name.ljust(width)}  {mx:>4g}  {'graded by hand':>15}  ({pending} pending)")
+            done = [q["points"] for q in qs if q["status"] == "graded" and q["points"] is not None]
+            given = f"mean {statistics.mean(done):.2f} of {len(done)} graded, " if done else ""
+            lines.append(f"{name.ljust(width)}  {mx:>4g}  {'graded by hand':>15}  ({given}{pending} pending)")
     mistakes = mistake_counts(spec, results)
     if mistakes:
         lines += ["", "What the class got wrong (named mistakes, by question):"]

@@ -271,27 +271,65 @@ def _own_cgroup(controller: str) -> str:
 
 # ---- the box -------------------------------------------------------------------------
 def _mpl_cache() -> str | None:
-    """A folder with matplotlib's font list, built once by the grader.
+    """A folder with matplotlib's font list, made once per batch by the grader.
 
     A fresh MPLCONFIGDIR makes matplotlib rebuild its font list (seconds per
     submission); the box gets a read-only copy that the runner copies into
-    its own /tmp. The folder is the grader's own (mode 0755, never written
-    by a box).
+    its own /tmp. The folder is the grader's own (mode 0755, files 0644,
+    never written by a box), taken from the grader's matplotlib cache when
+    it has one, else built once; it is removed when the grader exits.
     """
     global _MPL
     if _MPL is None:
+        import atexit
+        import glob
+
         folder = tempfile.mkdtemp(prefix="ag-mpl-")
         os.chmod(folder, 0o755)
-        env = dict(os.environ, MPLCONFIGDIR=folder, MPLBACKEND="agg")
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        try:
+            import matplotlib
+
+            existing = glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))
+        except Exception:
+            existing = []
+        for path in existing:
+            shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
+        if not existing:
+            env = dict(os.environ, MPLCONFIGDIR=folder, MPLBACKEND="agg")
+            subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
         for name in os.listdir(folder):
             os.chmod(os.path.join(folder, name), 0o644)
+        owner = os.getpid()
+        atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
         _MPL = folder
     return _MPL
 
 
 _MPL = None
+
+
+def prepare() -> None:
+    """Build what every box shares (call before forking workers).
+
+    Also removes the cgroups of boxes whose grader was killed outright
+    (``ag-*`` cgroups with no process left in them).
+    """
+    _mpl_cache()
+    caps = probe()
+    if caps.cgroup:
+        controllers = ("memory", "pids") if caps.cgroup == "v1" else ("",)
+        for controller in controllers:
+            base = Path("/sys/fs/cgroup") / controller / _own_cgroup(controller).lstrip("/")
+            for stale in base.glob("ag-*"):
+                owner = stale.name.split("-")[1]
+                if owner.isdigit() and Path(f"/proc/{owner}").exists():
+                    continue  # its grader is alive: not stale
+                try:
+                    if not (stale / "cgroup.procs").read_text().strip():
+                        stale.rmdir()
+                except OSError:
+                    pass
 
 
 def _readonly_paths() -> list[str]:

@@ -34,6 +34,7 @@ stream, as ipykernel's ``ZMQInteractiveShell`` points them at ZMQ.
 The job arrives on standard input as one JSON document::
 
     {"timeout": 30, "max_output_bytes": 2097152, "max_export_bytes": 33554432,
+     "preload": ["numpy", "pandas", "statsmodels.api", "factordata"],
      "steps": [{"i": 3, "code": "...", "silent": false, "export": ["beta", "TICKER"]}, ...]}
 
 ``export`` names are read from the namespace *before* the step's code runs
@@ -263,7 +264,6 @@ def _encode(value, budget, depth):
     import numbers
 
     type_name = type(value).__name__
-    module = type(value).__module__ or ""
     if value is None:
         return {"kind": "none"}
     if isinstance(value, bool) or type_name == "bool_":
@@ -274,23 +274,23 @@ def _encode(value, budget, depth):
         number = float(value)
         return {"kind": "number", "value": number if math.isfinite(number) else str(number),
                 "integer": isinstance(value, numbers.Integral), "type": type_name}
-    if module.startswith("numpy") and type_name == "ndarray":
+    np_ = sys.modules.get("numpy")
+    if np_ is not None and isinstance(value, np_.ndarray):
         if value.size > budget:
             return {"kind": "too-large", "type": type_name}
         array = _numeric_array(value)
         if array is None:
             return {"kind": "array", "dtype": str(value.dtype), "npy": None, "shape": list(value.shape)}
         return {"kind": "array", "npy": _npy(array), "shape": list(array.shape)}
-    if module.startswith("pandas") and hasattr(value, "index") and hasattr(value, "to_numpy"):
-        if getattr(value, "size", 0) > budget:
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, (pd.Series, pd.DataFrame)):
+        if value.size > budget:
             return {"kind": "too-large", "type": type_name}
-        is_frame = hasattr(value, "columns")
-        if type_name not in ("Series", "DataFrame") and not is_frame and value.ndim != 1:
-            return {"kind": "other", "type": type_name}
+        is_frame = isinstance(value, pd.DataFrame)
         array = _numeric_array(value.to_numpy())
         out = {"kind": "frame" if is_frame else "series", "type": type_name,
                "npy": None if array is None else _npy(array),
-               "dtype": str(getattr(value, "dtype", "")) if not is_frame else "",
+               "dtype": "" if is_frame else str(value.dtype),
                "index": _labels(value.index, budget)}
         if is_frame:
             out["columns"] = _labels(value.columns, budget)
@@ -306,7 +306,7 @@ def _encode(value, budget, depth):
         if len(value) > 1_000:
             return {"kind": "too-large", "type": type_name}
         return {"kind": "dict", "items": [[str(k), _encode(v, budget, depth + 1)] for k, v in value.items()]}
-    if module.startswith("pandas") and type_name == "Index":
+    if pd is not None and isinstance(value, pd.Index):
         return {"kind": "list", "type": "Index", "items": [_encode(v, budget, depth + 1) for v in value.tolist()]}
     return {"kind": "other", "type": type_name[:100]}
 
@@ -324,6 +324,22 @@ def export(namespace, names, max_bytes):
             encoded = {"kind": "too-large", "type": type(namespace[name]).__name__}
         values[name] = encoded
     return values
+
+
+def _preload(modules):
+    """Import the course's libraries before the first cell, outside its timeout.
+
+    The notebook's own ``import numpy`` is then instant, as in a kernel whose
+    start-up already paid for it; a failure here is left for the notebook's
+    own import to report.
+    """
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
 
 
 def _seed_matplotlib():
@@ -352,6 +368,7 @@ def main():
     sys.stdout = _Stream(sink, "stdout")
     sys.stderr = _Stream(sink, "stderr")
     shell = _make_shell(sink)
+    _preload(job.get("preload", ()))
     frames.send({"t": "ready"})
     timeout = float(job.get("timeout", 30))
     max_export = int(job.get("max_export_bytes", 32 * 2**20))

@@ -53,6 +53,9 @@ class AssignmentSpec:
         grade_id -> the test cell as students see it (what runs in the box).
     exports : dict
         grade_id -> names the hidden tests read from the student's notebook.
+    mark_schemes : dict
+        grade_id -> the source's text of each written answer (its mark
+        scheme), shown to the grader in the autograded copy only.
     kernelspec : dict or None
     digest : str
         SHA-256 of the source notebook (changes invalidate cached grades).
@@ -68,6 +71,7 @@ class AssignmentSpec:
     hidden: dict = field(default_factory=dict)
     visible: dict = field(default_factory=dict)
     exports: dict = field(default_factory=dict)
+    mark_schemes: dict = field(default_factory=dict)
     kernelspec: dict | None = None
     digest: str = ""
 
@@ -115,12 +119,18 @@ def load_spec(path, name=None, config=None) -> AssignmentSpec:
     nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     name = name or path.stem
     cfg = _preprocessor_config(config)
+    schemes = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade") and meta.get("grade_id"):
+            text = cell.source.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", "").strip()
+            schemes[meta["grade_id"]] = text
     resources = {"nbgrader": {"notebook": path.stem, "assignment": name}}
     # The same steps, in the same order, as GenerateAssignment up to SaveCells.
     for pp in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums):
         nb, resources = pp(config=cfg)(nb, resources)
     spec = AssignmentSpec(name=name, digest=hashlib.sha256(raw).hexdigest(),
-                          kernelspec=nb.metadata.get("kernelspec"))
+                          kernelspec=nb.metadata.get("kernelspec"), mark_schemes=schemes)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")

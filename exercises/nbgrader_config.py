@@ -42,6 +42,26 @@ c.Autograder.max_output_mb = 2   # output kept per cell while it runs
 c.Autograder.max_restarts = 3    # kernel restarts per submission (timeouts, crashes)
 # c.Autograder.jobs = 2          # parallel kernels (default: number of cores)
 
+# `autograder collect`: largest notebook accepted from a download (also the
+# cap on a zip entry's uncompressed size).
+c.Autograder.max_submission_mb = 50
+
+# Deadlines (`autograder collect`, `grade` and `export`; nbgrader's own
+# alternative: `nbgrader db assignment add hedging --duedate="..."`). Times
+# without a zone are in c.Autograder.timezone (default UTC).
+# c.Autograder.timezone = "Europe/Zurich"
+# c.Autograder.duedates = {"alpha-beta": "2026-02-13 17:00", "hedging": "2026-02-20 17:00"}
+# Per-student extensions, by student id: a new due date, hours, or a timedelta dict.
+# c.Autograder.extensions = {"12345": {"hedging": "2026-02-23 17:00"}, "67890": {"hedging": 48}}
+# Late penalty: nbgrader's plugin ("none": no penalty, "zero": the whole score) ...
+# c.LateSubmissionPlugin.penalty_method = "zero"
+# ... or a share of the score per started day late:
+# c.AssignLatePenalties.plugin_class = "autograder.deadlines.PerDayPenalty"
+# c.PerDayPenalty.percent_per_day = 10
+# `autograder export --format canvas`: the gradebook column of an assignment,
+# when its Canvas name does not contain the assignment's name.
+# c.Autograder.lms_columns = {"hedging": "Problem set 2 (4567)"}
+
 # Feedback keeps the hidden tests secret (nbgrader shows them by default,
 # nbgrader issues #917 and #1363): hidden-test regions are removed and
 # test-cell errors are reduced to their message before the HTML is made,

@@ -172,14 +172,20 @@ def aligned_pair(y, x, y_name: str, x_name: str, *, min_obs: int = MIN_OBS):
             xs.index = ys.index
         elif x_is_series:
             ys.index = xs.index
-    keep = ys.notna().to_numpy() & xs.notna().to_numpy()
+    return _complete_rows(ys, xs, y_name, x_name, min_obs, "both are")
+
+
+def _complete_rows(ys, xs, y_name: str, x_name: str, min_obs: int, verb: str):
+    """Drop rows with a NaN in ``ys`` or ``xs``; refuse infinities and too few rows."""
+    x_ok = xs.notna().to_numpy() if isinstance(xs, pd.Series) else xs.notna().all(axis=1).to_numpy()
+    keep = ys.notna().to_numpy() & x_ok
     if not keep.all():
         ys, xs = ys[keep], xs[keep]
     if not (np.isfinite(ys.to_numpy()).all() and np.isfinite(xs.to_numpy()).all()):
         raise ValueError(f"{y_name} and {x_name} must not contain infinite values")
     if len(ys) < min_obs:
         raise ValueError(
-            f"{y_name} and {x_name} need at least {min_obs} dates where both are observed "
+            f"{y_name} and {x_name} need at least {min_obs} dates where {verb} observed "
             f"(not NaN), got {len(ys)}"
         )
     return ys, xs
@@ -189,3 +195,68 @@ def _span(s: pd.Series) -> str:
     if len(s) == 0:
         return "empty"
     return f"{s.index[0]} to {s.index[-1]}, {len(s)} rows"
+
+
+def factor_frame(value, name: str) -> pd.DataFrame:
+    """Turn a DataFrame or a 2-D array of factor returns into a float DataFrame (a new object).
+
+    Column names must be distinct strings other than ``"const"`` (the
+    regression's intercept); a 2-D array's columns are named ``f1, f2, ...``.
+    """
+    if isinstance(value, pd.DataFrame):
+        frame = value
+    elif isinstance(value, np.ndarray) and value.ndim == 2:
+        frame = pd.DataFrame(value, columns=[f"f{i + 1}" for i in range(value.shape[1])])
+    else:
+        raise ValueError(f"{name} must be a pandas DataFrame or 2-D array, one column per factor, "
+                         f"got {type(value).__name__}")
+    if frame.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column (one per factor)")
+    cols = list(frame.columns)
+    if not all(isinstance(c, str) and c not in ("", "const") for c in cols):
+        raise ValueError(f"{name}'s columns must be factor names (strings other than 'const'), got {cols}")
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"{name} has duplicate column names: {cols}")
+    try:
+        return frame.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must contain numbers only") from None
+
+
+def aligned_frame(y, x, y_name: str, x_name: str, *, min_obs: int | None = None):
+    """Align a return series with a frame of factor returns and drop incomplete rows.
+
+    As :func:`aligned_pair`, for ``K`` factors: a Series and a DataFrame are
+    aligned on their indexes (inner join); an array is aligned by position.
+    Rows where ``y`` or any factor is NaN are dropped; at least ``min_obs``
+    rows must remain (default ``K + 2``: the intercept, ``K`` betas and one
+    residual degree of freedom).
+
+    Returns
+    -------
+    (pandas.Series, pandas.DataFrame)
+        New float objects with identical indexes.
+    """
+    y_is_series = isinstance(y, (pd.Series, pd.DataFrame))
+    x_is_frame = isinstance(x, pd.DataFrame)
+    ys = series(y, y_name)
+    xs = factor_frame(x, x_name)
+    if min_obs is None:
+        min_obs = xs.shape[1] + 2
+    if y_is_series and x_is_frame:
+        for label, obj in ((y_name, ys), (x_name, xs)):
+            if obj.index.has_duplicates:
+                raise ValueError(f"{label} has duplicate index labels; expected one row per date")
+        if not ys.index.equals(xs.index):
+            common = ys.index.intersection(xs.index, sort=False)
+            if len(common) == 0:
+                raise ValueError(f"{y_name} and {x_name} share no dates: their indexes do not overlap")
+            ys, xs = ys.loc[common], xs.loc[common]
+    else:
+        if len(ys) != len(xs):
+            raise ValueError(f"{y_name} and {x_name} must have the same length, got {len(ys)} and {len(xs)}")
+        if y_is_series:
+            xs.index = ys.index
+        else:
+            ys.index = xs.index
+    return _complete_rows(ys, xs, y_name, x_name, min_obs, "all are")

@@ -20,19 +20,23 @@ import pandas as pd
 
 from . import _validation as _v
 from .factor_model import FactorFit, fit_factor_model
-from .variance import hedge_for_risk_share
+from .variance import _betas_cov_labels, factor_contributions, hedge_for_risk_share
 
 __all__ = [
     "ANNUALIZE_KINDS",
     "alpha_on_raw_returns",
     "annualize_daily_with_12",
+    "annualize_monthly_with_252",
     "annualize_variance_with_sqrt",
     "annualize_vol_linearly",
     "beta_on_raw_returns",
+    "contributions_without_cross_terms",
     "diagnose",
+    "diagonal_factor_cov",
     "expected_pnl_not_annualized",
     "factor_count_without_factor_variance",
     "factor_share_of_vols",
+    "fit_on_raw_market",
     "fit_on_raw_returns",
     "hedge_full_beta",
     "hedge_sign_flipped",
@@ -110,6 +114,37 @@ def alpha_on_raw_returns(r_e, f, rf, market: str = "raw") -> float:
     return fit_on_raw_returns(r_e, f, rf, market).alpha
 
 
+def fit_on_raw_market(r_e, factors, rf, market: str = "Mkt-RF") -> FactorFit:
+    """Mistake: a multi-factor fit with the raw market return (``Mkt-RF`` plus ``RF``) as a factor.
+
+    Parameters
+    ----------
+    r_e : pandas.Series
+        The asset's excess returns.
+    factors : pandas.DataFrame
+        The factors, one column each (e.g. ``Mkt-RF``, ``SMB``, ``HML``).
+    rf : pandas.Series
+        Risk-free return per period; added back to the ``market`` column.
+    market : str, default "Mkt-RF"
+        The column that holds the market's excess return.
+
+    Returns
+    -------
+    FactorFit
+        The (wrong) fit. The correct one is ``fit_factor_model(r_e, factors)``:
+        every factor must be an excess (or long-short) return, like ``r_e``.
+        The raw market return drags the risk-free rate into the regression,
+        which moves alpha by about ``-b_M mean(rf)``.
+    """
+    frame = _v.factor_frame(factors, "factors")
+    if market not in frame.columns:
+        raise ValueError(f"market must be one of the columns of factors {list(frame.columns)}, got {market!r}")
+    y, r = _v.aligned_pair(r_e, rf, "r_e", "rf")
+    frame = frame.loc[frame.index.intersection(y.index, sort=False)]
+    frame[market] = frame[market] + r.loc[frame.index]
+    return fit_factor_model(y, frame)
+
+
 # --------------------------------------------------------------- frequencies and units
 def annualize_daily_with_12(value, kind: str):
     """Mistake: annualizing a *daily* figure with 12 periods per year (monthly's) instead of 252.
@@ -133,10 +168,29 @@ def annualize_daily_with_12(value, kind: str):
     >>> round(annualize_daily_with_12(0.001, "mean"), 6)
     0.012
     """
+    return _annualize_with(value, kind, 12)
+
+
+def annualize_monthly_with_252(value, kind: str):
+    """Mistake: annualizing a *monthly* figure with 252 (daily's periods per year) instead of 12.
+
+    Parameters and kinds as :func:`annualize_daily_with_12`, with 252 in place
+    of 12 (``sqrt(252)`` for vols and Sharpe ratios).
+
+    Examples
+    --------
+    >>> from solutions.mistakes import annualize_monthly_with_252
+    >>> round(annualize_monthly_with_252(0.001, "mean"), 6)
+    0.252
+    """
+    return _annualize_with(value, kind, 252)
+
+
+def _annualize_with(value, kind: str, h: int):
     if kind not in ANNUALIZE_KINDS:
         raise ValueError(f"kind must be one of {list(ANNUALIZE_KINDS)}, got {kind!r}")
     value = _v.array_like(value, "value")
-    return _v.result(value * 12 if ANNUALIZE_KINDS[kind] == "h" else value * np.sqrt(12))
+    return _v.result(value * h if ANNUALIZE_KINDS[kind] == "h" else value * np.sqrt(h))
 
 
 def annualize_vol_linearly(vol, periods_per_year):
@@ -262,6 +316,32 @@ def hedge_without_sqrt(vbar, beta, var_f, var_e) -> float:
         return 0.0
     b2 = float(vbar) * float(var_e) / ((1.0 - float(vbar)) * float(var_f))
     return float(np.copysign(b2, float(beta)) - float(beta))
+
+
+def diagonal_factor_cov(factor_cov) -> pd.DataFrame:
+    """Mistake: the factors' covariance matrix without its covariances (only the variances).
+
+    Returns ``diag(diag(Sigma_f))``, labelled like ``factor_cov``. Use it in
+    place of ``Sigma_f`` in :func:`solutions.variance_decomposition` or
+    :func:`solutions.implied_covariance` to reproduce "forgot the factor
+    covariances". Correct unless the factors are uncorrelated, which SMB, HML
+    and the market are not.
+    """
+    _, sigma, labels = _betas_cov_labels(np.ones(np.shape(factor_cov)[0]), factor_cov, "factor_cov")
+    return pd.DataFrame(np.diag(np.diag(sigma)), index=labels, columns=labels)
+
+
+def contributions_without_cross_terms(betas, factor_cov, var_e) -> pd.Series:
+    """Mistake: factor contributions ``b_k**2 Var(f_k) / Var(r_e)``, without the cross terms.
+
+    The correct (Euler) contribution is ``b_k (Sigma_f b)_k / Var(r_e)``
+    (:func:`solutions.factor_contributions`); without the covariances the
+    contributions do not add up to the factor share.
+    """
+    correct = factor_contributions(betas, factor_cov, var_e)
+    b, sigma, _ = _betas_cov_labels(betas, factor_cov, "factor_cov")
+    total = float(b @ sigma @ b) + float(var_e)
+    return pd.Series(b**2 * np.diag(sigma) / total, index=correct.index, name="contribution")
 
 
 # --------------------------------------------------------------- covariance matrices

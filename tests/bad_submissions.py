@@ -714,12 +714,12 @@ def collect_corpus(correct: bytes) -> tuple[dict, int, list[str]]:
         "-rf.ipynb": correct,  # looks like an option
         "dave/one.ipynb": correct,  # two notebooks for one student: one taken
         "dave/two.ipynb": correct,
-        "Anna Müller.ipynb": correct,  # two sources, one sanitised id: one taken
+        "Anna Müller.ipynb": correct,  # two students, one sanitised id: both kept (Anna_Muller-2)
         "Anna_Muller/nb.ipynb": correct,
         "erin/notes.txt": b"not a notebook",  # nothing to import
         "readme.txt": b"platform export",
     }
-    return files, 11, ["two.ipynb", "erin", "Anna"]
+    return files, 12, ["two.ipynb", "erin", "Anna_Muller-2"]
 
 
 # --------------------------------------------------------------------------

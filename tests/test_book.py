@@ -32,7 +32,7 @@ SOURCES = ROOT / "exercises" / "source"
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers")
+ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers", "many-factors")
 
 #: Figures (cell-output images) each chapter must show at least; from the
 #: figures the book's issue asks for (see the comments) and the chapters.
@@ -50,6 +50,9 @@ MIN_FIGURES = {
     "book/ch4_variance": 2,
     # implied vs sample heatmaps; residual correlations; parameter counts
     "book/ch5_covariance": 3,
+    # alphas CAPM vs FF3; Euler contributions; parameter counts; residual
+    # correlation after 1 and 3 factors; PCA vs FF3; out-of-sample GMV
+    "book/ch6_many_factors": 6,
 }
 CHAPTERS = tuple(MIN_FIGURES)
 

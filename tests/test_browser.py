@@ -41,13 +41,14 @@ PAGES = (
     "book/ch3_risk_budgets",
     "book/ch4_variance",
     "book/ch5_covariance",
+    "book/ch6_many_factors",
     "book/notation",
     "book/practice",
     "book/_generated/assignments/alpha-beta",
 )
 #: Pages that must contain rendered equations.
 MATH_PAGES = {"book/ch1_alpha_beta", "book/ch2_hedging", "book/ch3_risk_budgets",
-              "book/ch4_variance", "book/ch5_covariance", "book/notation",
+              "book/ch4_variance", "book/ch5_covariance", "book/ch6_many_factors", "book/notation",
               "book/_generated/assignments/alpha-beta"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -1,7 +1,7 @@
 """Answer checks called by the hidden tests of the five assignments.
 
 One module per assignment (``alpha_beta``, ``hedging``, ``risk_budgets``,
-``variance_shares``, ``five_tickers``); each public function takes the
+``variance_shares``, ``five_tickers``, ``many_factors``); each public function takes the
 student's value plus their choice (``ticker=TICKER`` or ``tickers=TICKERS``),
 computes the reference with :mod:`solutions` on the same data, and raises
 ``AssertionError`` with a message that teaches when the value is wrong:
@@ -23,6 +23,6 @@ A hidden test cell holds one short call per variable::
     checks.alpha_beta.beta(beta, ticker=TICKER)
 """
 
-from . import alpha_beta, five_tickers, hedging, risk_budgets, variance_shares
+from . import alpha_beta, five_tickers, hedging, many_factors, risk_budgets, variance_shares
 
-__all__ = ["alpha_beta", "five_tickers", "hedging", "risk_budgets", "variance_shares"]
+__all__ = ["alpha_beta", "five_tickers", "hedging", "many_factors", "risk_budgets", "variance_shares"]

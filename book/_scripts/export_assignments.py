@@ -47,7 +47,7 @@ COURSE = ROOT / "exercises"
 OUT = ROOT / "book" / "_generated"
 
 #: The course's assignments, in teaching order (same names as exercises/source).
-ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers")
+ASSIGNMENTS = ("alpha-beta", "hedging", "risk-budgets", "variance-shares", "five-tickers", "many-factors")
 
 #: Text that must never reach a page a student can read.
 HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME")
