@@ -149,20 +149,37 @@ def find_submissions(course: Course, name: str) -> list[tuple[str, str | None, s
         return out
     for student_dir in sorted(course.submitted_dir.iterdir()):
         folder = student_dir / name
+        student = student_dir.name
+        if not usable_id(student):
+            # Not UTF-8 (undecodable bytes) or control characters: graded under
+            # a cleaned id that the gradebook and the reports can store.
+            from .text import one_line
+
+            student = one_line(student.encode("utf-8", "surrogateescape").decode("utf-8", "replace")).lstrip(".")
+            student = student or "unnamed"
         if student_dir.is_symlink() or folder.is_symlink() or not folder.is_dir() \
                 or student_dir.name.startswith("."):
             continue
         expected = folder / f"{name}.ipynb"
         if expected.is_file() and not expected.is_symlink():
-            out.append((student_dir.name, str(expected), None))
+            out.append((student, str(expected), None))
             continue
         others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".") and not p.is_symlink())
         if others:
-            out.append((student_dir.name, str(others[0]),
+            out.append((student, str(others[0]),
                         f"notebook named {others[0].name}, expected {name}.ipynb (graded anyway)"))
         else:
-            out.append((student_dir.name, None, "no notebook submitted"))
+            out.append((student, None, "no notebook submitted"))
     return out
+
+
+def usable_id(name: str) -> bool:
+    """A folder name nbgrader's gradebook and our reports can store as is."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the file system name
+        return False
+    return bool(name) and name.isprintable() and not name.startswith(".")
 
 
 def _cached(course, name, student, path, key) -> dict | None:

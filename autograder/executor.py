@@ -75,6 +75,7 @@ class Execution:
     errored: set = field(default_factory=set)     # cells whose own code raised
     events: list = field(default_factory=list)    # {"cell", "kind", "message"}
     status: str = "ok"
+    kept: int = 0                                 # characters of output kept so far
 
     def event(self, cell, kind, message):
         self.events.append({"cell": cell, "kind": kind, "message": message})
@@ -87,25 +88,36 @@ def _text(value, cap=100_000) -> str:
 
 
 def clean_outputs(raw, max_lines_chars=2_000_000) -> list:
-    """Untrusted outputs -> a list of safe nbformat outputs."""
+    """Untrusted outputs -> a list of safe nbformat outputs, ``max_lines_chars`` in all.
+
+    The runner caps what a cell prints, but the frames are the student's to
+    forge: the cap is applied again here, to every kind of output.
+    """
     out = []
     if not isinstance(raw, list):
         return out
+    budget = max_lines_chars
     for item in raw[:500]:
+        if budget <= 0:
+            out.append(NotebookNode(output_type="stream", name="stderr",
+                                    text="\n... output truncated by the autograder ...\n"))
+            break
+        before = len(out)
         if not isinstance(item, dict):
             continue
         kind = item.get("output_type")
         if kind == "stream":
             name = item.get("name") if item.get("name") in ("stdout", "stderr") else "stdout"
-            out.append(NotebookNode(output_type="stream", name=name, text=_text(item.get("text"), max_lines_chars)))
+            out.append(NotebookNode(output_type="stream", name=name, text=_text(item.get("text"), budget)))
         elif kind in ("display_data", "execute_result"):
             data = item.get("data") if isinstance(item.get("data"), dict) else {}
             kept = {}
             for mime in SAFE_MIME:
                 value = data.get(mime)
                 if mime == "text/plain" and value is not None:
-                    kept[mime] = _text(value, max_lines_chars)
-                elif isinstance(value, str) and _is_base64(value):
+                    kept[mime] = _text(value, budget)
+                elif isinstance(value, str) and len(value) <= budget - len(kept.get("text/plain", "")) \
+                        and _is_base64(value):
                     kept[mime] = value
             if not kept:
                 dropped = ", ".join(sorted(k for k in data if isinstance(k, str)))[:200]
@@ -120,8 +132,20 @@ def clean_outputs(raw, max_lines_chars=2_000_000) -> list:
             evalue = _text(item.get("evalue"), 5_000)
             tb = item.get("traceback")
             tb = [_text(t, 20_000) for t in tb[:200]] if isinstance(tb, list) else []
+            if sum(len(t) for t in tb) > max(budget, 10_000):
+                tb = [f"{ename}: {evalue}"]
             out.append(NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=tb))
+        for node in out[before:]:
+            budget -= _size(node)
     return out
+
+
+def _size(node) -> int:
+    if node.output_type == "stream":
+        return len(node.text)
+    if node.output_type == "error":
+        return len(node.evalue) + sum(len(t) for t in node.traceback)
+    return sum(len(v) for v in node.data.values())
 
 
 def _is_base64(value: str) -> bool:
@@ -255,7 +279,11 @@ def _read(box, result, pending, done, limits, wall, total_cap, replaying):
             if isinstance(values, dict) and index not in result.exports:
                 result.exports[index] = values
         elif kind == "done" and index == current:
-            outputs = clean_outputs(frame.get("outputs"))
+            # Kept output is capped per cell and, the same amount, for the
+            # whole notebook (the rest is dropped, with a note).
+            room = max(0, int(limits.max_output_mb * 2**20) - result.kept)
+            outputs = clean_outputs(frame.get("outputs"), room)
+            result.kept += sum(_size(o) for o in outputs)
             result.outputs[index] = outputs
             count = frame.get("count")
             result.counts[index] = count if isinstance(count, int) and not isinstance(count, bool) else None

@@ -203,7 +203,9 @@ def render_feedback(nb: NotebookNode, result, spec, late=None) -> str:
     if spec.hidden_lines:  # a student cell may hold a copy of a test (duplicated cell)
         for cell in nb.cells:
             cell.source = "\n".join(ln for ln in cell.source.split("\n") if ln.strip() not in spec.hidden_lines)
-    nb.cells.insert(0, new_markdown_cell(summary_markdown(result, late)))
+    # The summary quotes the student's own input (messages, notes): rendered
+    # and cleaned like a written answer, so no link or image it holds is live.
+    nb.cells.insert(0, new_markdown_cell(safe_markdown(summary_markdown(result, late))))
     penalty = float((late or {}).get("late_penalty") or 0)
     resources = {"nbgrader": {"notebook": spec.name, "assignment": spec.name, "student": result.student,
                               "score": result.score, "max_score": spec.max_score, "late_penalty": penalty}}

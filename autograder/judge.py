@@ -38,6 +38,9 @@ import pandas as pd
 from .text import clean_str
 
 MAX_ELEMENTS = 5_000_000
+MAX_STR = 10_000
+#: Longest message of one item (a check may quote the student's input).
+MAX_MESSAGE = 600
 _POINTS = re.compile(r"#\s*([0-9]+(?:\.[0-9]+)?)\s*points?\b")
 
 
@@ -92,7 +95,21 @@ def _index(encoded):
 
 
 def decode(encoded):
-    """Rebuild one answer from its plain-data form (an Opaque if malformed)."""
+    """Rebuild one answer from its plain-data form (an Opaque if malformed).
+
+    Raises :class:`Missing` for an answer that was not defined; anything a
+    forged export can provoke (numbers too large for a float, nesting too
+    deep, huge strings) gives an Opaque or a capped value, never an error.
+    """
+    try:
+        return _decode(encoded)
+    except Missing:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, KeyError, AttributeError):
+        return _opaque("object", "malformed")
+
+
+def _decode(encoded):
     if not isinstance(encoded, dict):
         return _opaque("object", "malformed")
     kind = encoded.get("kind")
@@ -104,7 +121,7 @@ def decode(encoded):
         return bool(encoded.get("value"))
     if kind == "str":
         value = encoded.get("value")
-        return clean_str(value) if isinstance(value, str) else _opaque("str", "malformed")
+        return clean_str(value[:MAX_STR]) if isinstance(value, str) else _opaque("str", "malformed")
     if kind == "number":
         value = encoded.get("value")
         if isinstance(value, str) and value in ("nan", "inf", "-inf"):
@@ -335,7 +352,8 @@ def judge_question(code: str, exports: dict | None, max_points: float, *, label:
                 exec(compile(text, f"<hidden tests of {label}>", "exec"), namespace)
             except AssertionError as exc:
                 statuses.append("failed")
-                messages.append(str(exc).strip() or "a check failed")
+                text = clean_str(str(exc).strip()) or "a check failed"
+                messages.append(text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "...")
             except NameError as exc:
                 name = getattr(exc, "name", None) or str(exc)
                 statuses.append("error")

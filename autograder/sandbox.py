@@ -250,14 +250,22 @@ class Cgroup:
                     pass
             time.sleep(0.01)
         for path in self.paths:
-            for _ in range(50):
+            # A killed box's last processes can take a moment to leave the
+            # cgroup; what is still there after ~10 s is removed by the next
+            # batch (:func:`prepare`).
+            for attempt in range(60):
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)
+                    for pid in self.pids():
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
+                    time.sleep(min(0.5, 0.01 * 2 ** min(attempt, 6)))
 
 
 def _own_cgroup(controller: str) -> str:
@@ -541,7 +549,7 @@ class Box:
         line, _, self._buffer = self._buffer.partition(b"\n")
         try:
             frame = json.loads(line.decode("utf-8", "surrogatepass"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise OverflowError("the notebook's output could not be read (corrupted)") from None
         if not isinstance(frame, dict):
             raise OverflowError("the notebook's output could not be read (corrupted)")

@@ -103,7 +103,10 @@ class _Sink:
             self.outputs.append({"output_type": "stream", "name": name, "text": text})
 
     def rich(self, output_type, data, metadata, count=None):
-        size = sum(len(v) if isinstance(v, str) else len(json.dumps(v, default=str)) for v in data.values())
+        try:
+            size = len(json.dumps(data, default=str)) + len(json.dumps(metadata or {}, default=str))
+        except (TypeError, ValueError):
+            return
         if not self._room(size):
             return
         out = {"output_type": output_type, "data": data, "metadata": metadata or {}}
@@ -112,8 +115,11 @@ class _Sink:
         self.outputs.append(out)
 
     def error(self, ename, evalue, traceback):
-        text = "\n".join(traceback)
-        if not self._room(len(text) + len(evalue)):
+        # An exception's message and traceback are capped like any output
+        # (a 20 MB message must not use up the notebook's output budget).
+        ename, evalue = str(ename)[:200], str(evalue)[:5_000]
+        traceback = [str(line)[:10_000] for line in list(traceback)[:100]]
+        if not self._room(sum(len(t) for t in traceback) + len(evalue)):
             traceback = [f"{ename}: {evalue[:2000]}"]
         self.outputs.append({"output_type": "error", "ename": ename, "evalue": evalue,
                              "traceback": traceback})

@@ -100,6 +100,9 @@ def parse_submission(raw: bytes) -> tuple[NotebookNode, list[str]]:
     return nb, notes
 
 
+_CELL_ID = __import__("re").compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
 def _normalise_cell(cell) -> NotebookNode:
     cell = from_dict(dict(cell))
     if cell.get("cell_type") not in ("code", "markdown", "raw"):
@@ -120,7 +123,9 @@ def _normalise_cell(cell) -> NotebookNode:
     else:
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
-    if not isinstance(cell.get("id"), str) or not cell["id"]:
+    # nbformat's rule for cell ids (1-64 of [a-zA-Z0-9-_]); anything else
+    # would make every later step (feedback, formgrader) reject the notebook.
+    if not isinstance(cell.get("id"), str) or not _CELL_ID.fullmatch(cell["id"]):
         cell["id"] = uuid.uuid4().hex[:8]
     return cell
 

@@ -96,8 +96,9 @@ def alpha_beta_answers(ticker: str, method: str) -> dict:
 @pytest.mark.parametrize("ticker", TICKERS)
 @pytest.mark.parametrize("method", ["statsmodels", "numpy"])
 def test_alpha_beta_correct_answers_pass(ticker, method):
-    for name, value in alpha_beta_answers(ticker, method).items():
-        getattr(AB, name)(value, ticker=ticker)
+    answers = alpha_beta_answers(ticker, method)
+    for name, value in answers.items():
+        own(AB, name, value, answers, ticker=ticker)
 
 
 def test_alpha_beta_rejects_chapter_tickers_and_unknown():
@@ -178,9 +179,11 @@ def test_alpha_beta_unknown_mistake_gets_checklist():
 
 
 def test_orthogonality_check():
-    AB.corr_resid_f(np.float64(3e-17), ticker="KO")
+    resid = ols(DAILY["KO"], F)["resid"]
+    AB.corr_resid_f(np.float64(resid.corr(F)), ticker="KO", resid=resid)
+    assert "cannot be shown without your residuals" in fails(AB.corr_resid_f, 0.0, ticker="KO")
     r = DAILY["KO"]
-    msg = fails(AB.corr_resid_f, r.corr(F), ticker="KO")
+    msg = fails(AB.corr_resid_f, r.corr(F), ticker="KO", resid=resid)
     assert "correlate resid, not r_e" in msg
 
 
@@ -205,8 +208,9 @@ def hedging_answers(ticker: str) -> dict:
 
 @pytest.mark.parametrize("ticker", ["BAC", "KO", "WMT"])
 def test_hedging_correct_answers_pass(ticker):
-    for name, value in hedging_answers(ticker).items():
-        getattr(HG, name)(value, ticker=ticker)
+    answers = hedging_answers(ticker)
+    for name, value in answers.items():
+        own(HG, name, value, answers, ticker=ticker)
 
 
 def test_hedging_mistakes_named_without_leaking():
@@ -238,7 +242,8 @@ def test_hedging_mistakes_named_without_leaking():
     ]
     for check, value, phrase, reference in cases:
         fails_with(check, value, phrase, reference, ticker=t)
-    assert "own beta" in fails(HG.hedged_beta, b, ticker=t)
+    assert "own beta" in fails(HG.hedged_beta, b, ticker=t, hedged=ans["hedged"])
+    assert "cannot be shown without your hedged returns" in fails(HG.hedged_beta, 0.0, ticker=t)
 
 
 # --------------------------------------------------------------------------
@@ -351,7 +356,7 @@ def test_variance_shares_correct_answers_pass(ticker):
     ans = variance_answers(ticker)
     assert ans["hedged_share"] == pytest.approx(VBAR)
     for name, value in ans.items():
-        getattr(VS, name)(value, ticker=ticker)
+        own(VS, name, value, ans, ticker=ticker)
     # columns and rows in another order, plus an extra column, still pass
     table = ans["period_table"].iloc[::-1, ::-1].assign(note=1.0)
     VS.period_table(table, ticker=ticker)
@@ -493,6 +498,17 @@ def test_five_tickers_mistakes_named_without_leaking():
 # --------------------------------------------------------------------------
 # Cross-cutting: integrity first, hints for errors carried from earlier answers
 # --------------------------------------------------------------------------
+def own(module, name, value, answers, **kw):
+    """Call a check as the hidden tests do: with the student's own earlier
+    answers for the keywords it takes (error carried forward, "show it")."""
+    import inspect
+
+    fn = getattr(module, name)
+    params = inspect.signature(fn).parameters
+    extra = {k: answers[k] for k in params if k in answers and k != name and k not in kw}
+    return fn(value, **kw, **extra)
+
+
 def public_checks():
     import inspect
 

@@ -441,15 +441,16 @@ def test_hint_comes_first_and_preamble_is_short():
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("t", UNIVERSE)
 def test_correct_answers_pass_for_every_ticker(t):
+    from test_checks import own
+
     if t not in ("WMT", "JPM"):
-        for name, value in alpha_beta_answers(t, "numpy").items():
-            getattr(checks.alpha_beta, name)(value, ticker=t)
-    for name, value in hedging_answers(t).items():
-        getattr(checks.hedging, name)(value, ticker=t)
-    for name, value in risk_answers(t).items():
-        getattr(checks.risk_budgets, name)(value, ticker=t)
-    for name, value in variance_answers(t).items():
-        getattr(checks.variance_shares, name)(value, ticker=t)
+        answers = alpha_beta_answers(t, "numpy")
+        for name, value in answers.items():
+            own(checks.alpha_beta, name, value, answers, ticker=t)
+    for module, answers in ((checks.hedging, hedging_answers(t)), (checks.risk_budgets, risk_answers(t)),
+                            (checks.variance_shares, variance_answers(t))):
+        for name, value in answers.items():
+            own(module, name, value, answers, ticker=t)
 
 
 def _scheme(a, gid):

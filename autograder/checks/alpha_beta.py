@@ -202,6 +202,9 @@ def corr_resid_f(value, *, ticker, resid=None) -> None:
     f = _data.factor()
     own = _series_or_none(resid, fit.resid.index)
     expected = float(own.corr(f)) if own is not None else 0.0
+    if own is None and abs(got - expected) <= 1e-8:  # shown on the student's own residuals, or not at all
+        raise AssertionError("corr_resid_f cannot be shown without your residuals: define resid "
+                             "(question 2) and compute the correlation from it.")
     if not math.isfinite(expected):
         expected = 0.0
     if abs(got - expected) <= 1e-8:

@@ -138,6 +138,9 @@ def hedged_beta(value, *, ticker, hedged=None) -> None:
     f = _data.factor()
     own = _own(hedged)
     expected = _slope(own, f) if own is not None else 0.0
+    if own is None and abs(got - expected) <= 1e-8:  # shown on the student's own hedged returns, or not at all
+        raise AssertionError("hedged_beta cannot be shown without your hedged returns: define hedged "
+                             "(question 2) and regress it on the factor.")
     if abs(got - expected) <= 1e-8:
         return
     message = ("hedged_beta is wrong. It should be the slope of the OLS of your hedged on a constant and the factor, "

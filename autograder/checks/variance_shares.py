@@ -210,6 +210,9 @@ def hedged_share(value, *, ticker, hedge=None) -> None:
     fit = ref["fit"]
     want = _share(fit.beta + ref["hedge"], fit.var_f, fit.var_e)
     h_s = number_or_none(hedge)
+    if h_s is None and math.isclose(got, want, rel_tol=1e-4):  # shown with the student's own hedge, or not at all
+        raise AssertionError("hedged_share cannot be shown without your hedge: define hedge (question 2) "
+                             "and compute the share of 1 stock plus hedge units of the factor.")
     compare(got, want, "hedged_share", what=f"{what} and the limit VBAR", mistakes=[
         Mistake("a share in percent (answers are decimals)", percent(want)),
         Mistake("the share before hedging", ref["dec"].factor_share),
