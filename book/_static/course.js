@@ -14,6 +14,12 @@
  *    overflows is made focusable, so keyboard users can scroll it too.
  * 3. Search results: Sphinx builds each snippet from the text of the page as
  *    it was written, LaTeX source included; formulas are shown as text.
+ * 4. Accessibility fixes of the themes' markup, found by axe-core
+ *    (tests/test_browser.py): icons inside a named button are decorative
+ *    (their "title" made the colour-mode button's name disagree with its
+ *    content), and the search field's name is its visible text; the
+ *    reference list's entries are list items; every box that
+ *    scrolls sideways (code, outputs, tables) takes keyboard focus.
  */
 (function () {
   "use strict";
@@ -62,6 +68,7 @@
     var ready = mj && mj.startup && mj.startup.promise ? mj.startup.promise : Promise.resolve();
     ready.then(function () {
       markScrollingMath();
+      focusableScrollers();
       document.documentElement.setAttribute("data-course-math", "ready");
       var pending = null;
       window.addEventListener("resize", function () {
@@ -165,11 +172,59 @@
     }
   }
 
+  /* ---- 4. accessibility ------------------------------------------------ */
+  function decorativeIcons() {
+    document.querySelectorAll("button[aria-label] i, button[aria-label] svg, a[aria-label] i, a[aria-label] svg")
+      .forEach(function (icon) {
+        icon.removeAttribute("title");
+        icon.setAttribute("aria-hidden", "true");
+        if (icon.tagName.toLowerCase() === "svg") {
+          icon.removeAttribute("role");
+          icon.removeAttribute("aria-labelledby");
+          icon.querySelectorAll("title").forEach(function (t) { t.remove(); });
+        }
+      });
+  }
+
+  /* The search field's label ("Search") must contain its visible text. */
+  function searchFieldName() {
+    document.querySelectorAll(".search-button-field[aria-label]").forEach(function (button) {
+      var visible = button.textContent.replace(/\s+/g, " ").trim();
+      if (visible) button.setAttribute("aria-label", visible);
+    });
+  }
+
+  function listRoles() {
+    document.querySelectorAll('[role="list"] > [role="doc-biblioentry"], [role="list"] > [role="doc-endnote"]')
+      .forEach(function (entry) { entry.setAttribute("role", "listitem"); });
+  }
+
+  function focusableScrollers() {
+    document.querySelectorAll(".bd-article pre, .bd-article .cell_output, .bd-article .output, " +
+      ".bd-article .pst-scrollable-table-container, .bd-article .table-wrapper, .bd-article .text_html")
+      .forEach(function (box) {
+        if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex") &&
+            /(auto|scroll)/.test(getComputedStyle(box).overflowX)) {
+          box.setAttribute("tabindex", "0");
+        }
+      });
+  }
+
+  function accessibility() {
+    decorativeIcons();
+    searchFieldName();
+    listRoles();
+    focusableScrollers();
+    /* Font Awesome swaps <i> for <svg> when it gets to it: catch up then. */
+    new MutationObserver(decorativeIcons).observe(document.body, { childList: true, subtree: true });
+  }
+
   window.courseLatexToText = latexToText;  // for the browser tests
   cleanSearchSnippets();
   onReady(function () {
     cleanSearchSnippets();
     forwardToggles();
+    accessibility();
   });
   if (document.readyState === "complete") watchMath();
   else window.addEventListener("load", watchMath);
