@@ -17,6 +17,12 @@ What they do (the comments in the files say why):
   that hides more (and the box takes keyboard focus), inline math is not
   clipped;
 - search results show formulas as text, not LaTeX source.
+
+It also derives, from the one repository address of ``_config.yml``
+(``repository.url``, which reaches the pages as the MyST substitution
+``{{ repo_url }}``), the substitutions ``{{ repo_link }}`` (the address as a
+link: MyST does not substitute inside a link's target) and
+``{{ issues_url }}``.
 """
 
 from __future__ import annotations
@@ -34,8 +40,19 @@ def add_static_path(app: Sphinx, config: Config) -> None:
         config.html_static_path.append(str(STATIC))
 
 
+def add_repository_substitutions(app: Sphinx, config: Config) -> None:
+    subs = config.myst_substitutions
+    url = str(subs.get("repo_url") or config.html_theme_options.get("repository_url") or "")
+    if not url:
+        return
+    subs.setdefault("repo_url", url)
+    subs.setdefault("repo_link", f"[{url}]({url})")
+    subs.setdefault("issues_url", f"{url.rstrip('/')}/issues")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", add_static_path)
+    app.connect("config-inited", add_repository_substitutions)
     app.add_css_file("course.css")
     app.add_js_file("course.js", defer="defer")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
