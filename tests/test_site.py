@@ -85,6 +85,22 @@ def test_references_equations_citations_substitutions():
     assert ctx.problems == []
 
 
+def test_substitutions_are_jinja_as_in_myst_and_figures_numbered():
+    ctx = _ctx(numbers={"fig-a": ("Fig. %s", "2.3")})
+    src = ("Lives at {{ '[{0}]({0})'.format(repo_url) }}:\n\n"
+           "{{ '```bash\\ngit clone {} x\\n```'.format(repo_url) }}\n\n"
+           "As {numref}`fig-a` and {numref}`Figure %s <fig-a>` show.")
+    out = to_plain_markdown(src, ctx)
+    assert out == ("Lives at [https://example.org/course](https://example.org/course):\n\n"
+                   "```bash\ngit clone https://example.org/course x\n```\n\n"
+                   "As Fig. 2.3 and Figure 2.3 show.")
+    assert ctx.problems == []
+    cell = nbformat.v4.new_code_cell("plot()", metadata={"mystnb": {"figure": {
+        "caption": "Betas {glue:text}`x:.2f`.", "name": "fig-a"}}})
+    out = plain_notebook(nbformat.v4.new_notebook(cells=[cell]), ctx, "preface")
+    assert [c.source for c in out.cells] == ["preface", "plot()", "**Fig. 2.3** Betas 0.12."]
+
+
 def test_admonitions_become_quotes_and_answers_details():
     src = (":::{admonition} Stop and think\n:class: tip\nWhy is it {glue:text}`x:.1f`?\n:::\n"
            ":::{admonition} Answer\n:class: dropdown\nBecause.\n\n- a list\n:::\n\n"

@@ -22,7 +22,9 @@ that JupyterLab shows (:func:`to_plain_markdown`):
 - ``{eq}`label``` becomes "equation (1.2)" and the equation carries
   ``\\tag{1.2}``; ``{ref}`` and ``{doc}`` become the title they point to;
   citations become "Author (year)"; ``(label)=`` targets are dropped;
-- MyST substitutions (``{{ repo_url }}``) are filled in.
+- ``{numref}`` becomes "Fig. 1.2"; a figure's caption follows its cell;
+- MyST substitutions (``{{ repo_url }}``, Jinja expressions as MyST allows)
+  are filled in.
 
 Code cells are left exactly as they are, so the notebook runs as-is; a first
 Markdown cell says what it needs (the course's environment) and how to get it.
@@ -63,6 +65,8 @@ class Context:
     equations: dict[str, str] = field(default_factory=dict)
     #: reference label -> title of the section, figure or exercise
     labels: dict[str, str] = field(default_factory=dict)
+    #: label of a numbered figure, table, ... -> (format like "Fig. %s", number "1.2")
+    numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: docname (relative to the page, or absolute with a leading "/") -> title
     doc_title: Callable[[str], str | None] = lambda name: None
     #: citation key -> (authors as cited, year)
@@ -89,7 +93,7 @@ _OPTION = re.compile(r"^[ \t]*:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
 _TARGET = re.compile(r"^[ \t]*\([\w:.-]+\)=[ \t]*$")
 #: A role, or an inline code span (kept as written: ``{eq}`` in code is code).
 _ROLE = re.compile(r"\{(?P<name>[\w:-]+)\}`(?P<content>[^`]*)`|(?P<code>(?P<ticks>`+).+?(?P=ticks))")
-_SUBSTITUTION = re.compile(r"\{\{\s*(?P<name>[\w.-]+)\s*\}\}")
+_SUBSTITUTION = re.compile(r"\{\{(?P<expr>.+?)\}\}")
 _LABELLED_MATH = re.compile(r"\$\$(?P<body>.+?)\$\$[ \t]*\((?P<label>[^()\s]+)\)", re.DOTALL)
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 
@@ -255,7 +259,14 @@ def _role(name: str, content: str, ctx: Context) -> str:
             ctx.problems.append(f"unknown equation {label!r}")
             return text or label
         return f"({ctx.equations[label]})"  # as the page shows it
-    if name in ("ref", "numref"):
+    if name == "numref":
+        text, label = _split_explicit(content)
+        if label not in ctx.numbers:
+            ctx.problems.append(f"unknown numbered reference {label!r}")
+            return text or label
+        fmt, number = ctx.numbers[label]
+        return text.replace("%s", number).replace("{number}", number) if text else fmt % number
+    if name == "ref":
         text, label = _split_explicit(content)
         if text:
             return text
@@ -277,9 +288,20 @@ def _role(name: str, content: str, ctx: Context) -> str:
     return content
 
 
+def _substitute(expr: str, ctx: Context) -> str:
+    """A MyST substitution: a Jinja expression over the substitutions, as MyST renders it."""
+    import jinja2
+
+    try:
+        env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+        return env.from_string("{{" + expr + "}}").render(ctx.substitutions)
+    except Exception as exc:  # noqa: BLE001 - any template error is reported
+        ctx.problems.append(f"substitution {{{{{expr}}}}}: {exc}")
+        return "{{" + expr + "}}"
+
+
 def _inline(text: str, ctx: Context) -> str:
-    text = _SUBSTITUTION.sub(
-        lambda m: ctx.substitutions.get(m.group("name"), m.group(0)), text)
+    text = _SUBSTITUTION.sub(lambda m: _substitute(m.group("expr"), ctx), text)
     return _ROLE.sub(
         lambda m: m.group("code") or _role(m.group("name"), m.group("content"), ctx), text)
 
@@ -302,6 +324,20 @@ def to_plain_markdown(text: str, ctx: Context) -> str:
     text = _tag_equations(text, ctx)
     text = "\n".join(_convert_lines(text.split("\n"), ctx))
     return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text).strip("\n")
+
+
+def _caption(cell: nbformat.NotebookNode, ctx: Context) -> str:
+    """The caption a code cell's figure has on the page ("**Fig. 1.2** ..."), if any."""
+    figure = (cell.metadata.get("mystnb") or {}).get("figure") or {}
+    caption = str(figure.get("caption") or "").strip()
+    if not caption:
+        return ""
+    caption = " ".join(_inline(line, ctx) for line in caption.split("\n"))
+    name = figure.get("name")
+    if name in ctx.numbers:
+        fmt, number = ctx.numbers[name]
+        return f"**{fmt % number}** {caption}"
+    return f"*{caption}*"
 
 
 def _hide(cell: nbformat.NotebookNode) -> None:
@@ -328,6 +364,9 @@ def plain_notebook(nb: nbformat.NotebookNode, ctx: Context, preface: str) -> nbf
             _hide(cell)
         if cell.cell_type != "markdown":
             cells.append(cell)
+            caption = _caption(cell, ctx)
+            if caption:
+                cells.append(nbformat.v4.new_markdown_cell(caption))
             continue
         pieces: list[str] = []
         segments = re.split(f"({SOLUTION_START}[^\n]*|{SOLUTION_END})", to_plain_markdown(cell.source, ctx))
@@ -378,6 +417,19 @@ def _labels(app: Sphinx) -> dict[str, str]:
     return labels
 
 
+def _numbers(app: Sphinx) -> dict[str, tuple[str, str]]:
+    """Label -> (format, number) of every numbered figure, table, ... ("Fig. %s", "1.2")."""
+    formats = {"exercise": "Exercise %s", **(app.config.numfig_format or {})}
+    numbers = {}
+    for name, (docname, node_id) in app.env.get_domain("std").anonlabels.items():
+        for figtype, table in app.env.toc_fignumbers.get(docname, {}).items():
+            if node_id in table:
+                fmt = formats.get(figtype, figtype.capitalize() + " %s")
+                numbers[name] = (fmt, ".".join(map(str, table[node_id])))
+                break
+    return numbers
+
+
 def _citations(app: Sphinx) -> dict[str, tuple[str, str]]:
     """Citation key -> (surnames as cited in author-year style, year)."""
     from pybtex.database import parse_file
@@ -419,6 +471,7 @@ def _book_context(app: Sphinx) -> dict[str, Any]:
         cached = {
             "equations": _equations(app),
             "labels": _labels(app),
+            "numbers": _numbers(app),
             "citations": _citations(app),
         }
         app.env._course_download_ctx = cached
@@ -477,6 +530,7 @@ def add_notebook_source(
         glue=_glue(executed),
         equations=book["equations"],
         labels=book["labels"],
+        numbers=book["numbers"],
         doc_title=_doc_title(app, pagename),
         citations=book["citations"],
         substitutions={k: str(v) for k, v in (app.config.myst_substitutions or {}).items()},
