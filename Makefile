@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv book book-assignments browser system-packages test clean
+.PHONY: help venv book book-assignments browser system-packages axe test clean
 
 help:
 	@echo "make book   build the book (site in _build/html)"
@@ -23,17 +23,23 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 # ---- the book -------------------------------------------------------------
-# MathJax 3 from the npm registry, served by the site itself (offline).
+# MathJax 3 from the npm registry, served by the site itself (offline), and
+# axe-core, the accessibility checker tests/test_browser.py injects into each
+# page. One npm call installs both: `npm install --no-save X` alone removes
+# what an earlier --no-save call put into node_modules/.
 MATHJAX_VERSION := 3.2.2
 MATHJAX         := node_modules/mathjax/es5/tex-mml-chtml.js
+AXE_VERSION     := 4.14.1
+AXE             := node_modules/axe-core/axe.min.js
 # jupyter-cache re-executes a chapter when its code changes, not when the data
 # or the reference module it imports do: empty the cache when those change.
 JB_CACHE        := _build/.jupyter_cache
 CACHE_INPUTS    := $(wildcard factordata/*.py factordata/data/* solutions/*.py) requirements.txt
 
-$(MATHJAX):
-	npm install --no-save --no-package-lock --no-audit --no-fund --prefix . mathjax@$(MATHJAX_VERSION)
-	@test -f $@ && touch $@
+$(MATHJAX) $(AXE) &:
+	npm install --no-save --no-package-lock --no-audit --no-fund --prefix . \
+		mathjax@$(MATHJAX_VERSION) axe-core@$(AXE_VERSION)
+	@test -f $(MATHJAX) && test -f $(AXE) && touch $(MATHJAX) $(AXE)
 
 _build/.cache-inputs: $(CACHE_INPUTS)
 	rm -rf $(JB_CACHE)
@@ -89,9 +95,11 @@ system-packages:
 	@test -x $(CHROMIUM) || echo "WARNING: $(CHROMIUM) is missing; browser tests will be skipped"
 	@test -x $(BWRAP) || echo "WARNING: $(BWRAP) is missing; sandbox tests will fail"
 
-browser: system-packages
+browser: system-packages $(AXE)
 
-test: $(STAMP) book system-packages
+axe: $(AXE)
+
+test: $(STAMP) book browser
 	$(BIN)/python -m pytest
 
 clean:

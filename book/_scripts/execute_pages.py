@@ -11,6 +11,10 @@ finds every page cached. Nothing is skipped: a page whose code changed is
 executed from scratch, and a failing cell fails this step (with the cell and
 its traceback) just as it would fail the book build.
 
+The worked solutions are small notebooks whose cost is mostly a kernel's
+start-up and imports; they run one after the other in one kernel, each from a
+fresh namespace (``%reset -f``), and are stored in the cache one by one.
+
 If a page's cache key ever differed from myst-nb's, Sphinx would simply
 execute that page again: the result is the same, only slower.
 
@@ -22,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import time
@@ -39,6 +44,9 @@ from myst_parser.config.main import MdParserConfig
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 MYST_READ_FMT = {"type": "plugin", "name": "myst_nb_md"}  # what myst-nb records
+#: Pages executed together in one kernel (see the module docstring).
+SHARED_KERNEL = "book/_generated/solutions/*"
+RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
 
 
 def toc_names() -> list[str]:
@@ -97,6 +105,32 @@ def _execute(job: tuple[str, nbformat.NotebookNode, int]):
     return path, nb, result.time, (result.exc_string if result.err is not None else None)
 
 
+def _execute_together(jobs: list[tuple[str, nbformat.NotebookNode, int]]):
+    """Execute notebooks one after the other in one kernel, each in a fresh namespace."""
+    combined = nbformat.v4.new_notebook(metadata=copy.deepcopy(jobs[0][1].metadata))
+    spans = []
+    for _path, nb, _timeout in jobs:
+        combined.cells.append(nbformat.v4.new_code_cell(RESET))
+        start = len(combined.cells)
+        combined.cells.extend(copy.deepcopy(nb.cells))
+        spans.append((start, len(combined.cells)))
+    result = single_nb_execution(combined, cwd=str(Path(jobs[0][0]).parent),
+                                 timeout=max(t for _, _, t in jobs), allow_errors=False,
+                                 meta_override=True)
+    error = result.exc_string if result.err is not None else None
+    done = []
+    for (path, nb, _timeout), (start, end) in zip(jobs, spans):
+        nb.cells = combined.cells[start:end]
+        if "language_info" in combined.metadata:
+            nb.metadata["language_info"] = combined.metadata["language_info"]
+        done.append((path, nb, result.time / len(jobs), error))
+    return done
+
+
+def _execute_one(job: tuple[str, nbformat.NotebookNode, int]):
+    return [_execute(job)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
@@ -124,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     failed = []
-    with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
-        for path, nb, seconds, error in pool.map(_execute, todo):
+    together = [job for job in todo if PurePosixPath(Path(job[0]).relative_to(ROOT).as_posix()).match(SHARED_KERNEL)]
+    alone = [job for job in todo if job[0] not in {j[0] for j in together}]
+    tasks = ([(_execute_together, together)] if together else []) + [(_execute_one, job) for job in alone]
+    with ProcessPoolExecutor(max_workers=min(args.jobs, len(tasks))) as pool:
+        futures = [pool.submit(fn, arg) for fn, arg in tasks]
+        results = [item for future in futures for item in future.result()]
+        for path, nb, seconds, error in results:
             name = Path(path).relative_to(ROOT).as_posix()
             if error is not None:
                 failed.append(f"{name}:\n{error}")
@@ -138,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"execute_pages: {name} executed in {seconds:.1f} s")
     print(f"execute_pages: {len(todo) - len(failed)} of {len(todo)} pages in "
-          f"{time.perf_counter() - start:.1f} s with {min(args.jobs, len(todo))} workers")
+          f"{time.perf_counter() - start:.1f} s with {min(args.jobs, len(tasks))} workers")
     if failed:
         print("execute_pages: FAILED\n" + "\n\n".join(failed), file=sys.stderr)
         return 1

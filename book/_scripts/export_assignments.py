@@ -15,8 +15,8 @@ gitignored folder ``book/_generated/``:
     The worked solution for self-study: the instructor's source with the
     hidden tests removed (nbgrader's own ``ClearHiddenTests`` and
     ``ClearMarkScheme`` preprocessors), outputs cleared, and the
-    ``### BEGIN/END SOLUTION`` marker lines dropped. The book shows it
-    unexecuted: it shows code, not numbers.
+    ``### BEGIN/END SOLUTION`` marker lines dropped. The book executes it
+    (``execute_pages.py``, like the chapters), so it shows its numbers.
 
 Files are rewritten only when their content changes, so a rebuild with
 nothing changed re-reads nothing. A missing source notebook is skipped with a
