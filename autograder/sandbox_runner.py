@@ -88,7 +88,7 @@ class _Sink:
             if not self.truncated:
                 self.truncated = True
                 self.outputs.append({"output_type": "stream", "name": "stderr",
-                                     "text": "\n... output truncated by the autograder ...\n"})
+                                     "text": ["\n... output truncated by the autograder ...\n"]})
             return False
         self.size += n
         return True
@@ -97,10 +97,19 @@ class _Sink:
         if not text or not self._room(len(text)):
             return
         last = self.outputs[-1] if self.outputs else None
+        # Pieces are joined once, when the cell ends (appending to one string
+        # would copy it at every print: quadratic in the output's size).
         if last and last.get("output_type") == "stream" and last.get("name") == name:
-            last["text"] += text
+            last["text"].append(text)
         else:
-            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+            self.outputs.append({"output_type": "stream", "name": name, "text": [text]})
+
+    def finished(self):
+        """The outputs, ready to send."""
+        for out in self.outputs:
+            if out.get("output_type") == "stream" and isinstance(out.get("text"), list):
+                out["text"] = "".join(out["text"])
+        return self.outputs
 
     def rich(self, output_type, data, metadata, count=None):
         try:
@@ -391,7 +400,7 @@ def main():
         with timer:
             shell.run_cell(step["code"], store_history=not silent, silent=False)
         if not silent:
-            frames.send({"t": "done", "i": index, "outputs": sink.outputs,
+            frames.send({"t": "done", "i": index, "outputs": sink.finished(),
                          "count": shell.execution_count - 1, "timed_out": timer.fired,
                          "truncated": sink.truncated})
     frames.send({"t": "end"})
