@@ -1069,7 +1069,8 @@ def test_forged_frames(breakers, name):
     fb = breakers.course / "feedback" / name / A / f"{A}.html"
     nb = breakers.course / "autograded" / name / A / f"{A}.ipynb"
     assert fb.exists(), why
-    assert fb.stat().st_size < 2 * 2**20, f"feedback of {fb.stat().st_size} bytes: {why}"
+    # What a notebook keeps is capped at max_output_mb (2 MB) in all; the page adds its template.
+    assert fb.stat().st_size < 3 * 2**20, f"feedback of {fb.stat().st_size} bytes: {why}"
     assert nb.stat().st_size < 4 * 2**20, f"autograded notebook of {nb.stat().st_size} bytes: {why}"
 
 
