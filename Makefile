@@ -48,7 +48,7 @@ _build/.cache-inputs: $(CACHE_INPUTS)
 # Student versions and worked solutions of the assignments into book/_generated
 # (rerun only when an assignment's source or the nbgrader config changes).
 GENERATED := book/_generated/.exported
-$(GENERATED): $(STAMP) $(wildcard exercises/source/*/*.ipynb exercises/nbgrader_config.py) book/_scripts/export_assignments.py
+$(GENERATED): $(STAMP) $(wildcard exercises/source/*/*.ipynb exercises/nbgrader_config.py) book/_scripts/export_assignments.py book/_scripts/model_answers.py
 	$(BIN)/python book/_scripts/export_assignments.py
 	@touch $@
 

@@ -39,6 +39,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # model_answers
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme
 
@@ -129,6 +131,17 @@ def worked_solution(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         lines = cell.source.split("\n")
         cell.source = "\n".join(l for l in lines if l.strip() not in SOLUTION_MARKERS)
+    # After each written answer's mark scheme, a model answer computed from
+    # the notebook's own numbers (book/_scripts/model_answers.py).
+    from model_answers import MODEL_ANSWERS
+
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "markdown" and gid in MODEL_ANSWERS:
+            cells.append(nbformat.v4.new_code_cell(MODEL_ANSWERS[gid], metadata={"tags": ["remove-input"]}))
+    nb.cells = cells
     # The page title says what the page is, so it differs from the student page.
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
