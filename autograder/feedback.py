@@ -20,7 +20,7 @@ import os
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 
 class HideTests(NbGraderPreprocessor):
@@ -33,6 +33,9 @@ class HideTests(NbGraderPreprocessor):
     """
 
     begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    # nbgrader's GenerateFeedback hands every preprocessor the exporter's
+    # display_data_priority; accepted (and unused) so that it does not warn.
+    display_data_priority = List(Unicode()).tag(config=True)
     end_test_delimeter = Unicode("END HIDDEN TESTS").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):

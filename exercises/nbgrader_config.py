@@ -12,7 +12,8 @@
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "factor-models"
-c.CourseDirectory.root = "."  # paths are relative to this folder
+# (no CourseDirectory.root: nbgrader takes the folder it runs in, and warns
+# "root '.' is not absolute" when it is given as ".")
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
