@@ -377,9 +377,15 @@ def box_command(caps: Capabilities, limits: Limits, uid: int | None) -> list[str
            "--hostname", "sandbox", "--clearenv", *_box_env(python)]
     if not caps.root:
         cmd.insert(1, "--unshare-user")
+    # The box's own /proc, /dev, /tmp and /dev/shm come first: the read-only
+    # binds below may live under /tmp on the host (a clone in /tmp/...), and a
+    # tmpfs mounted after them would hide them.
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/dev/shm"]
     # Folders bubblewrap creates for mount points are 0700 (root's) unless
     # told otherwise; the box's uid must be able to walk through them.
-    made = set()
+    made = {"/tmp", "/dev", "/dev/shm", "/proc"}
     for path in _readonly_paths() + [BOX_RUNNER, BOX_MPL]:
         parts = Path(path).parent.parts
         for k in range(2, len(parts) + 1):
@@ -402,10 +408,7 @@ def box_command(caps: Capabilities, limits: Limits, uid: int | None) -> list[str
     mpl = _mpl_cache()
     if mpl:
         cmd += ["--ro-bind", mpl, BOX_MPL]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/tmp",
-            "--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/dev/shm",
-            "--chdir", "/tmp"]
+    cmd += ["--chdir", "/tmp"]
     if caps.root:
         cmd += ["--", shutil.which("setpriv") or "/usr/bin/setpriv",
                 f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
