@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -600,3 +603,62 @@ def test_implied_cov_carries_the_students_factors_forward():
     MF.implied_cov(wrong["implied_cov"], tickers=names, factors=raw_market)
     message = fails(MF.implied_cov, wrong["implied_cov"] * 12, tickers=names, factors=raw_market)
     assert "follows from your answer to question 1" in message and "annualized" in message
+
+
+# --------------------------------------------------------------------------
+# End to end through the grading engine (the box and the judge), like the
+# other assignments in tests/test_grading.py: source full marks, blank zero,
+# three ticker choices graded on their own references, a planted mistake.
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory):
+    import subprocess
+    import sys
+
+    import bad_submissions as bs
+
+    root = tmp_path_factory.mktemp("mf-e2e")
+    course = Path(__file__).resolve().parents[1] / "exercises"
+    subprocess.run([sys.executable, "-m", "autograder", "release", "many-factors"], check=True,
+                   capture_output=True)
+    source = bs.read_nb(bs.source_path(course, "many-factors"))
+    release = bs.read_nb(bs.release_path(course, "many-factors"))
+    good = bs.solved(source, release)
+    nbs = {"source": source, "blank": release}
+    for i, (ticker, tickers) in enumerate([("KO", ["KO", "PEP", "XOM", "CVX", "MSFT"]),
+                                           ("JPM", ["JPM", "WMT", "GE", "PFE", "AAPL"]),
+                                           ("AMD", ["AMD", "HD", "LLY", "MRK", "UNH"])]):
+        nb = bs.set_choice(bs.set_choice(copy.deepcopy(good), "TICKER", ticker), "TICKERS", tickers)
+        nbs[f"choice-{i}"] = nb
+    wrong = copy.deepcopy(good)
+    q = next(q for q in bs.questions(source) if q.grade_id == "q3-annual")
+    nbs["mistake-252"] = bs.plant_expr(wrong, q, "alpha_ff3_annual", "{v} / 12 * 252")
+    out = {}
+    for name, nb in nbs.items():
+        path = root / f"{name}.ipynb"
+        path.write_bytes(bs.nb_bytes(nb))
+        out[name] = bs.check_json(path, "--timeout", 120)
+    return out
+
+
+def _scores(e2e, name):
+    proc, data = e2e[name]
+    assert proc.returncode == 0 and data is not None, proc.stderr[-2000:]
+    return data
+
+
+def test_many_factors_source_full_blank_zero(e2e):
+    assert _scores(e2e, "source")["score"] == _scores(e2e, "source")["max_score"] == 17
+    assert _scores(e2e, "blank")["score"] == 0
+
+
+@pytest.mark.parametrize("i", range(3))
+def test_many_factors_three_choices_graded_on_their_own_reference(e2e, i):
+    data = _scores(e2e, f"choice-{i}")
+    assert data["score"] == data["max_score"], data["questions"]
+
+
+def test_many_factors_mistake_named_in_check(e2e):
+    data = _scores(e2e, "mistake-252")
+    q3 = next(q for q in data["questions"] if q["id"] == "q3-annual")
+    assert q3["points"] < q3["max_points"] and "252" in q3["message"], q3
