@@ -89,7 +89,9 @@ def throughput(work: Path, n: int, jobs: int, timeout: int):
     base = fresh_course(work / "template")
     run([NBGRADER, "generate_assignment", A, "--force"], cwd=base)
     subs = bs.five_ticker_class(base, n=n)
-    qids = [q.grade_id for q in bs.questions(bs.read_nb(bs.source_path(base, A)))]
+    questions = bs.questions(bs.read_nb(bs.source_path(base, A)))
+    qids = [q.grade_id for q in questions]
+    maxima = {q.grade_id: q.points for q in questions}
 
     stock = fresh_course(work / "stock")
     run([NBGRADER, "generate_assignment", A], cwd=stock)
@@ -104,11 +106,18 @@ def throughput(work: Path, n: int, jobs: int, timeout: int):
                         "--jobs", jobs, "--timeout", timeout])
     s_stock = stock_scores(stock, sorted(subs), qids)
     s_ours = our_scores(ours, sorted(subs), qids)
-    diffs = [(s, q, s_stock[s][q], s_ours[s][q]) for s in sorted(subs) for q in qids
+    # Scores must be identical on fully correct submissions; elsewhere ours
+    # gives points per item (stock nbgrader scores a test cell all or
+    # nothing), so ours may only be higher, never lower.
+    correct = [s for s in sorted(subs) if all(s_stock[s][q] == maxima[q] for q in qids)]
+    diffs = [(s, q, s_stock[s][q], s_ours[s][q]) for s in correct for q in qids
              if abs(s_stock[s][q] - s_ours[s][q]) > 1e-9]
+    lower = [(s, q, s_stock[s][q], s_ours[s][q]) for s in sorted(subs) for q in qids
+             if s_ours[s][q] < s_stock[s][q] - 1e-9]
+    partial = sum(s_ours[s][q] - s_stock[s][q] for s in sorted(subs) for q in qids)
     full = sum(all(s_ours[s][q] > 0 for q in qids) for s in subs)
     return dict(n=len(subs), questions=len(qids), t_stock=t_stock, t_ours=t_ours, diffs=diffs,
-                full=full, summary=proc.stdout)
+                lower=lower, correct=len(correct), partial=partial, full=full, summary=proc.stdout)
 
 
 def latency(work: Path, repeat: int, timeout: int):
@@ -158,10 +167,13 @@ def main(argv=None):
             print(f"{'stock nbgrader autograde (sequential)':44s} {t['t_stock']:8.1f} {t['t_stock'] / t['n']:7.2f}")
             print(f"{'autograder grade --jobs ' + str(args.jobs):44s} {t['t_ours']:8.1f} {t['t_ours'] / t['n']:7.2f}")
             print(f"{'throughput ratio (target >= 3)':44s} {ratio:8.2f}")
-            print(f"{'scores identical (student x question)':44s} "
+            print(f"{'identical on the fully correct submissions':44s} "
                   f"{'yes' if not t['diffs'] else 'NO: ' + str(len(t['diffs'])) + ' differ'}"
-                  f"  ({t['n']} x {t['questions']})")
-            for d in t["diffs"][:10]:
+                  f"  ({t['correct']} students x {t['questions']} questions)")
+            print(f"{'never lower than stock (any submission)':44s} "
+                  f"{'yes' if not t['lower'] else 'NO: ' + str(len(t['lower'])) + ' lower'}"
+                  f"  (points per item: {t['partial']:g} more points in all)")
+            for d in (t["diffs"] + t["lower"])[:10]:
                 print("   differs:", d)
         lat = latency(work, args.repeat, args.timeout)
         print()
