@@ -29,6 +29,11 @@ def _num(x) -> str:
     return "" if x is None else f"{float(x):g}"
 
 
+def _max_total(spec) -> float:
+    """All points of the assignment, autograded and by hand."""
+    return float(sum(c.max_score for c in spec.grade_cells.values()))
+
+
 def grades_csv(spec, results) -> str:
     ids = [n for n in spec.order if n in spec.grade_cells]
     buf = io.StringIO()
@@ -47,7 +52,7 @@ def grades_csv(spec, results) -> str:
                          _num(data.get("manual_pending", 0)),
                          *([csv_cell(info.get("submitted") or ""), f"{info.get('seconds_late', 0) / 3600:.2f}",
                             _num(info.get("late_penalty", 0))] if late else []),
-                         _num(total), _num(spec.max_score), csv_cell(data["status"]),
+                         _num(total), _num(_max_total(spec)), csv_cell(data["status"]),
                          csv_cell("; ".join(clean_str(f).replace(";", ",") for f in data.get("flags", [])))])
     return buf.getvalue()
 

@@ -51,7 +51,7 @@
 
   /* ---- 2. wide display equations ---------------------------------------- */
   function markScrollingMath() {
-    document.querySelectorAll('div.math mjx-container[display="true"], mjx-container[display="true"]')
+    document.querySelectorAll('div.math mjx-container[display="true"], mjx-container[jax="CHTML"]')
       .forEach(function (box) {
         var scrolls = box.scrollWidth > box.clientWidth + 1;
         box.classList.toggle("course-scrolls", scrolls);
