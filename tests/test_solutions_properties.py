@@ -22,7 +22,9 @@ from solutions import (
     variance_decomposition,
 )
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI gates every landing, so the examples are the same on every run
+# (a seed-dependent red is not a signal); raise max_examples locally to explore.
+SETTINGS = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 returns = st.floats(-0.5, 0.5, allow_nan=False, allow_infinity=False)
 
@@ -65,9 +67,14 @@ def check_identities(r, f, tol):
     # decomposition adds up
     var_r = float(np.var(np.asarray(r, float), ddof=1))
     assert fit.beta**2 * fit.var_f + fit.var_e == pytest.approx(var_r, rel=tol, abs=tol * scale**2)
-    if var_r > 0:
+    # the share is defined when the fitted parts add to a positive total; a
+    # constant asset can leave var_r a rounding crumb above 0 with beta = var_e = 0
+    if fit.beta**2 * fit.var_f + fit.var_e > 0:
         d = variance_decomposition(fit.beta, fit.var_f, fit.var_e)
         assert -tol <= d.factor_share <= 1 + tol
+    else:
+        with pytest.raises(ValueError, match="total variance is zero"):
+            variance_decomposition(fit.beta, fit.var_f, fit.var_e)
 
 
 @SETTINGS
