@@ -54,6 +54,13 @@ def _worker_init(course_root, name, limits, config, sandbox, deadlines):
     course = Course(course_root)
     _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox, deadlines=deadlines,
               spec=load_spec(course.source_notebook(name), name, config))
+    if sandbox:
+        # This worker's boxes are forked from one preloaded box server
+        # (seconds of imports saved per submission); where that is not
+        # possible each box starts on its own, as before.
+        from .sandbox import serve_boxes
+
+        serve_boxes(limits)
 
 
 def _grade_one(student: str, path: str | None, note: str | None, uid_first: int) -> dict:

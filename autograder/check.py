@@ -30,31 +30,45 @@ def check(path, course_dir=None, timeout=None, memory_mb=None, sandbox=None):
     UserError
         Missing file, not a notebook, not one of the course's assignments.
     """
-    from .grading import grade_notebook
-    from .sandbox import probe
-    from .sanitize import NotANotebook, parse_submission
-    from .spec import find_assignment, spec_for
+    from .sandbox import Box, SandboxError, probe, uid_block
 
     path = Path(path)
     if not path.is_file():
         raise UserError(f"no such notebook: {path}")
     course = Course(course_dir)
     limits = course.limits(timeout=timeout, memory_mb=memory_mb)
-    raw = path.read_bytes()
-    if len(raw) > limits.max_submission_mb * 2**20:
-        raise UserError(f"{path.name}: the file is larger than {limits.max_submission_mb:g} MB")
-    try:
-        nb, _ = parse_submission(raw)
-    except NotANotebook as exc:
-        raise UserError(f"{path.name}: {exc}") from None
-    name = find_assignment(nb, course, filename=path.name)
-    if name is None:
-        raise UserError(f"{path.name} is not one of this course's assignments "
-                        f"({', '.join(course.assignments())}): no known nbgrader cells")
-    spec = spec_for(course, name)
     if sandbox is None:
         sandbox = probe().sandboxed
-    result, _ = grade_notebook(raw, spec, limits, config=course.config, sandbox=sandbox)
+    # The box starts first and imports the course's libraries while this
+    # process reads the notebook and the course (both take seconds).
+    uids = iter(range(uid_block(1000), 10**12))
+    try:
+        box = Box(None, limits, uid=next(uids), sandbox=sandbox)
+    except SandboxError:
+        box = None  # grade_notebook reports it, as a grader error, below
+    try:
+        from .grading import grade_notebook
+        from .sanitize import NotANotebook, parse_submission
+        from .spec import find_assignment, spec_for
+
+        raw = path.read_bytes()
+        if len(raw) > limits.max_submission_mb * 2**20:
+            raise UserError(f"{path.name}: the file is larger than {limits.max_submission_mb:g} MB")
+        try:
+            nb, _ = parse_submission(raw)
+        except NotANotebook as exc:
+            raise UserError(f"{path.name}: {exc}") from None
+        name = find_assignment(nb, course, filename=path.name)
+        if name is None:
+            raise UserError(f"{path.name} is not one of this course's assignments "
+                            f"({', '.join(course.assignments())}): no known nbgrader cells")
+        spec = spec_for(course, name)
+        result, _ = grade_notebook(raw, spec, limits, config=course.config, sandbox=sandbox,
+                                   new_uid=uids.__next__, box=box)
+        box = None  # grade_notebook closed it
+    finally:
+        if box is not None:
+            box.close()
     if result.status == "error":
         reason = next((n for n in result.notes if n.startswith("grader error")), "grader error")
         raise UserError(f"{path.name} could not be graded: {reason}")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from nbformat.notebooknode import NotebookNode
 
 from .course import Limits
-from .sandbox import Box, SandboxError
+from .sandbox import SandboxError, start_box
 from .text import clean_str
 
 #: Rich output kinds kept from the box. HTML, SVG, JavaScript, Markdown and
@@ -49,7 +49,6 @@ SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
 GRACE_S = 10.0
 #: Imported by the runner before the first cell (outside its timeout): the
 #: libraries every notebook of the course imports.
-PRELOAD = ("numpy", "pandas", "statsmodels.api", "factordata", "matplotlib.pyplot")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -156,8 +155,12 @@ def _is_base64(value: str) -> bool:
         return False
 
 
-def execute(steps: list, limits: Limits, new_uid, sandbox: bool = True) -> Execution:
-    """Run ``steps`` (see :class:`Step`) in boxes; return what came back."""
+def execute(steps: list, limits: Limits, new_uid, sandbox: bool = True, first_box=None) -> Execution:
+    """Run ``steps`` (see :class:`Step`) in boxes; return what came back.
+
+    ``first_box``: a box already started without a job (``Box(None, ...)``),
+    used for the first run; restarts get new ones.
+    """
     result = Execution()
     pending = list(steps)
     done: list[Step] = []
@@ -167,14 +170,15 @@ def execute(steps: list, limits: Limits, new_uid, sandbox: bool = True) -> Execu
     total_cap = int(limits.max_total_output_mb * 2**20)
     while pending:
         job = {"timeout": limits.timeout, "max_output_bytes": int(limits.max_output_mb * 2**20),
-               "max_export_bytes": total_cap, "preload": list(PRELOAD),
+               "max_export_bytes": total_cap,
                "steps": [{"i": s.index, "code": s.code, "silent": True} for s in done if s.index not in skip]
                + [{"i": s.index, "code": s.code, "export": list(s.export)} for s in pending]}
         replaying = any(s.index not in skip for s in done)
-        try:
-            box = Box(job, limits, uid=new_uid(), sandbox=sandbox)
-        except SandboxError:
-            raise
+        if first_box is not None:
+            box, first_box = first_box, None
+            box.send(job)
+        else:
+            box = start_box(job, limits, new_uid(), sandbox=sandbox)
         outcome = None  # why the box stopped early: "died", "timeout", "wall", "output", "replay"
         current = None
         try:

@@ -20,6 +20,7 @@ the instructor; :mod:`autograder.feedback` removes them for students).
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -194,8 +195,16 @@ def invalid_result(spec, reason, sha="", key="", student=None) -> Result:
                   flags=[reason], sha256=sha, key=key, student=student)
 
 
+def _warm_judge() -> None:
+    try:
+        import autograder.checks  # noqa: F401
+        import solutions  # noqa: F401  (statsmodels: most of the time)
+    except Exception:  # the judge reports it, with its context, when it runs
+        pass
+
+
 def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=None,
-                   sandbox: bool = True, new_uid=None, student=None) -> tuple[Result, NotebookNode | None]:
+                   sandbox: bool = True, new_uid=None, student=None, box=None) -> tuple[Result, NotebookNode | None]:
     """Grade one submission (bytes of the file).
 
     Parameters
@@ -212,6 +221,10 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
         ``check``).
     new_uid : callable, optional
         ``new_uid() -> int``: a fresh uid for each box (root only).
+    box : autograder.sandbox.Box, optional
+        A box started early without a job (``check`` starts it before it
+        reads the course, so that both happen at once); this function owns
+        it and closes it.
 
     Returns
     -------
@@ -230,6 +243,8 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
         new_uid = counter.__next__
 
     def invalid(reason):
+        if box is not None:
+            box.close()
         result = invalid_result(spec, reason, sha, key, student)
         result.seconds = time.monotonic() - started
         return result, None
@@ -258,8 +273,12 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
         else:
             steps.append(Step(i, cell.source))
     status = "ok"
+    # The judge's imports (the reference module, statsmodels: seconds) are
+    # done in a thread while the box runs the notebook on the other core.
+    warming = threading.Thread(target=_warm_judge, daemon=True)
+    warming.start()
     try:
-        run = execute(steps, limits, new_uid, sandbox=sandbox)
+        run = execute(steps, limits, new_uid, sandbox=sandbox, first_box=box)
     except SandboxError as exc:
         result = invalid_result(spec, f"grader error: {exc}", sha, "", student)
         result.status = "error"

@@ -57,10 +57,12 @@ from pathlib import Path
 from .course import Limits
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
+SERVER = Path(__file__).with_name("sandbox_forkserver.py")
 REPO = Path(__file__).resolve().parent.parent
 #: Where the runner and the matplotlib font cache appear inside the box.
 BOX_RUNNER = "/opt/autograder/sandbox_runner.py"
 BOX_MPL = "/opt/autograder/mpl"
+BOX_SERVER = "/opt/autograder/sandbox_forkserver.py"
 #: First uid of the range used for boxes when the grader runs as root.
 UID_BASE = 1_000_000
 UID_SPAN = 1_000_000_000
@@ -367,13 +369,20 @@ def _box_env(python: str) -> list[str]:
     return out
 
 
-def box_command(caps: Capabilities, limits: Limits, uid: int | None) -> list[str]:
-    """The bubblewrap command line of one box."""
+def box_command(caps: Capabilities, limits: Limits, uid: int | None, server_fd: int | None = None) -> list[str]:
+    """The bubblewrap command line of one box.
+
+    With ``server_fd``, the box of a fork server instead
+    (:mod:`autograder.sandbox_forkserver`): it stays root inside (it builds
+    its children's namespaces; each child drops to its own uid) and keeps
+    the cgroup namespace (each child joins its cgroup, then unshares it).
+    """
     python = sys.executable
     tmp_bytes = str(int(limits.tmp_mb * 2**20))
+    unshare = [u for u in UNSHARE if server_fd is None or u != "--unshare-cgroup-try"]
     # No user namespace as root: its uid map would hold only root, and the
     # box must drop to a real, fresh, unprivileged uid (setpriv, below).
-    cmd = [caps.bwrap, *UNSHARE, "--die-with-parent", "--new-session",
+    cmd = [caps.bwrap, *unshare, "--die-with-parent", "--new-session",
            "--hostname", "sandbox", "--clearenv", *_box_env(python)]
     if not caps.root:
         cmd.insert(1, "--unshare-user")
@@ -386,7 +395,7 @@ def box_command(caps: Capabilities, limits: Limits, uid: int | None) -> list[str
     # Folders bubblewrap creates for mount points are 0700 (root's) unless
     # told otherwise; the box's uid must be able to walk through them.
     made = {"/tmp", "/dev", "/dev/shm", "/proc"}
-    for path in _readonly_paths() + [BOX_RUNNER, BOX_MPL]:
+    for path in _readonly_paths() + [BOX_RUNNER, BOX_MPL, BOX_SERVER]:
         parts = Path(path).parent.parts
         for k in range(2, len(parts) + 1):
             folder = str(Path(*parts[:k]))
@@ -409,6 +418,8 @@ def box_command(caps: Capabilities, limits: Limits, uid: int | None) -> list[str
     if mpl:
         cmd += ["--ro-bind", mpl, BOX_MPL]
     cmd += ["--chdir", "/tmp"]
+    if server_fd is not None:
+        return cmd + ["--ro-bind", str(SERVER), BOX_SERVER, "--", python, "-I", "-B", BOX_SERVER, str(server_fd)]
     if caps.root:
         cmd += ["--", shutil.which("setpriv") or "/usr/bin/setpriv",
                 f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -436,13 +447,30 @@ def plain_env() -> dict:
     return env
 
 
+def box_rlimits(limits: Limits, per_uid: bool) -> list[tuple[int, int]]:
+    """The rlimits of a box's processes.
+
+    ``per_uid``: the box has a uid of its own (root grader), so the number
+    of processes per uid caps the box.
+    """
+    rlimits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, int(limits.tmp_mb * 2**20)),
+               (resource.RLIMIT_CPU, int(limits.notebook_timeout) + 5)]
+    if limits.memory_mb:
+        rlimits.append((resource.RLIMIT_AS, int(limits.memory_mb * 2**20)))
+    if per_uid:
+        rlimits.append((resource.RLIMIT_NPROC, limits.max_processes))
+    return rlimits
+
+
 class Box:
     """One running box: send the job, read frames, kill everything.
 
     Parameters
     ----------
-    job : dict
-        The runner's job (see :mod:`autograder.sandbox_runner`).
+    job : dict or None
+        The runner's job (see :mod:`autograder.sandbox_runner`). None starts
+        the box without one (it imports the course's libraries meanwhile);
+        :meth:`send` gives it the job later.
     limits : Limits
     uid : int or None
         The box's uid (root only).
@@ -450,13 +478,8 @@ class Box:
         False: the runner as a plain child process (trusts the code).
     """
 
-    def __init__(self, job: dict, limits: Limits, uid: int | None = None, sandbox: bool = True):
-        self.limits = limits
-        self.cgroup = None
-        self.stderr_tail = b""
-        self.read_bytes = 0
-        self._buffer = b""
-        self._plain_home = None
+    def __init__(self, job: dict | None, limits: Limits, uid: int | None = None, sandbox: bool = True):
+        self._fields(limits)
         caps = probe()
         if sandbox and not caps.sandboxed:
             raise Unavailable(caps.reason)
@@ -475,13 +498,7 @@ class Box:
             if mpl:
                 shutil.copytree(mpl, env["MPLCONFIGDIR"])
         cgroup = self.cgroup
-        rlimits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, int(limits.tmp_mb * 2**20)),
-                   (resource.RLIMIT_CPU, int(limits.notebook_timeout) + 5)]
-        if memory:
-            rlimits.append((resource.RLIMIT_AS, memory))
-        if sandbox and caps.root:
-            # Counted per uid: the box's uid is its own, so this caps the box.
-            rlimits.append((resource.RLIMIT_NPROC, limits.max_processes))
+        rlimits = box_rlimits(limits, per_uid=sandbox and caps.root)
 
         def preexec():  # runs in the child between fork and exec
             os.setsid()
@@ -500,23 +517,43 @@ class Box:
         except OSError as exc:
             self._cleanup()
             raise SandboxError(f"cannot start the sandbox: {exc}") from None
+        self._stdin, self._stdout, self._stderr = self.proc.stdin, self.proc.stdout, self.proc.stderr
+        self._begin(job)
+
+    def _fields(self, limits):
+        self.limits = limits
+        self.cgroup = None
+        self.proc = None
+        self.stderr_tail = b""
+        self.read_bytes = 0
+        self._buffer = b""
+        self._plain_home = None
+        self._closed = False
+        self._stdin = self._stdout = self._stderr = None
+
+    def _begin(self, job):
         self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
         self._stderr_thread.start()
+        self.started = time.monotonic()
+        if job is not None:
+            self.send(job)
+
+    def send(self, job: dict) -> None:
+        """Give the box its job (once)."""
         data = json.dumps(job).encode("utf-8", "surrogatepass")
         threading.Thread(target=self._feed, args=(data,), daemon=True).start()
-        self.started = time.monotonic()
 
     def _feed(self, data):
         try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.close()
-        except OSError:
+            self._stdin.write(data)
+            self._stdin.close()
+        except (OSError, ValueError):
             pass
 
     def _drain_stderr(self):
         while True:
             try:
-                chunk = self.proc.stderr.read(65536)
+                chunk = self._stderr.read(65536)
             except (OSError, ValueError):
                 return
             if not chunk:
@@ -534,7 +571,7 @@ class Box:
             The box sent more than ``max_bytes`` in all, or a frame that is
             not JSON.
         """
-        fd = self.proc.stdout.fileno()
+        fd = self._stdout.fileno()
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -562,7 +599,10 @@ class Box:
         return self.cgroup is not None and self.cgroup.oom_killed()
 
     def close(self) -> None:
-        """Kill the box and everything in it; remove its cgroup."""
+        """Kill the box and everything in it; remove its cgroup (once)."""
+        if self._closed:
+            return  # its pid may belong to someone else by now
+        self._closed = True
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (OSError, AttributeError):
@@ -575,12 +615,15 @@ class Box:
             self.proc.wait(timeout=10)
         except (subprocess.TimeoutExpired, AttributeError):
             pass
-        for stream in ("stdout", "stderr", "stdin"):
-            try:
-                getattr(self.proc, stream).close()
-            except (OSError, AttributeError):
-                pass
+        self._close_streams()
         self._cleanup()
+
+    def _close_streams(self):
+        for stream in (self._stdout, self._stderr, self._stdin):
+            try:
+                stream.close()
+            except (OSError, AttributeError, ValueError):
+                pass
 
     def _cleanup(self):
         if self.cgroup is not None:
@@ -589,3 +632,193 @@ class Box:
         if self._plain_home:
             shutil.rmtree(self._plain_home, ignore_errors=True)
             self._plain_home = None
+
+
+# ---- boxes forked from a preloaded server (``grade``) ---------------------------------
+class ForkServer:
+    """A preloaded box that forks the boxes of one grading worker.
+
+    See :mod:`autograder.sandbox_forkserver` for what each forked box gets;
+    it holds everything a box started by :class:`Box` holds, and skips the
+    seconds of imports. Root with cgroups only (the children join cgroups
+    and change uid): :func:`fork_server_possible`.
+
+    Raises
+    ------
+    SandboxError
+        The server did not start or did not get ready in time.
+    """
+
+    def __init__(self, limits: Limits):
+        import socket
+
+        caps = probe()
+        if not fork_server_possible():
+            raise Unavailable("boxes are forked only by a root grader with cgroups")
+        self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cmd = box_command(caps, limits, None, server_fd=theirs.fileno())
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, pass_fds=[theirs.fileno()],
+                                         preexec_fn=os.setsid, cwd="/", env={}, close_fds=True)
+        except OSError as exc:
+            self._sock.close()
+            raise SandboxError(f"cannot start the box server: {exc}") from None
+        finally:
+            theirs.close()
+        self.stderr_tail = b""
+        threading.Thread(target=self._drain, daemon=True).start()
+        self._lock = threading.Lock()
+        reply = self._receive(limits.startup_timeout + 60)
+        if reply.get("t") != "ready":
+            self.close()
+            raise SandboxError("the box server did not start: "
+                               + self.stderr_tail.decode("utf-8", "replace").strip()[-300:])
+
+    def _drain(self):
+        while True:
+            try:
+                chunk = self.proc.stderr.read(4096)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            self.stderr_tail = (self.stderr_tail + chunk)[-4096:]
+
+    def _receive(self, timeout: float) -> dict:
+        import socket
+
+        self._sock.settimeout(timeout)
+        try:
+            data = self._sock.recv(65536)
+        except (socket.timeout, OSError):
+            return {}
+        try:
+            return json.loads(data) if data else {}
+        except ValueError:
+            return {}
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, job: dict | None, limits: Limits, uid: int) -> "ForkedBox":
+        """A new box for one submission (its own namespaces, uid and cgroup)."""
+        return ForkedBox(self, job, limits, uid)
+
+    def request(self, message: dict, fds: list[int], timeout: float) -> None:
+        import socket
+
+        with self._lock:
+            try:
+                socket.send_fds(self._sock, [json.dumps(message).encode()], fds)
+            except OSError as exc:
+                raise SandboxError(f"the box server is gone: {exc}") from None
+            reply = self._receive(timeout)
+        if not reply.get("ok"):
+            raise SandboxError("the box server could not start a box: "
+                               + (reply.get("error") or "no reply") + " "
+                               + self.stderr_tail.decode("utf-8", "replace").strip()[-200:])
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
+
+class ForkedBox(Box):
+    """A box forked by a :class:`ForkServer`; the same interface as :class:`Box`."""
+
+    def __init__(self, server: ForkServer, job: dict | None, limits: Limits, uid: int):
+        self._fields(limits)
+        memory = int(limits.memory_mb * 2**20) if limits.memory_mb else None
+        self.cgroup = Cgroup(probe().cgroup, f"ag-{os.getpid()}-{secrets.token_hex(6)}", memory,
+                             limits.max_processes)
+        rlimits = box_rlimits(limits, per_uid=True)
+        ours, theirs = [], []
+        try:
+            for _ in range(3):
+                r, w = os.pipe()
+                ours.append(r)
+                theirs.append(w)
+            # stdin: the box reads, we write; stdout and stderr: the other way
+            theirs[0], ours[0] = ours[0], theirs[0]
+            cgroup_fds = [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in self.cgroup.paths]
+            try:
+                server.request({"uid": int(uid), "tmp_bytes": int(limits.tmp_mb * 2**20),
+                                "rlimits": [[int(k), int(v)] for k, v in rlimits]},
+                               theirs + cgroup_fds, timeout=limits.startup_timeout)
+            finally:
+                for fd in theirs + cgroup_fds:
+                    os.close(fd)
+                theirs = []
+        except BaseException:
+            for fd in ours + theirs:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._cleanup()
+            raise
+        self._stdin = os.fdopen(ours[0], "wb")
+        self._stdout = os.fdopen(ours[1], "rb", buffering=0)
+        self._stderr = os.fdopen(ours[2], "rb", buffering=0)
+        self._begin(job)
+
+    def close(self) -> None:
+        """Kill every process of the box (its cgroup), remove the cgroup (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._cleanup()  # Cgroup.destroy: SIGKILL to all, then rmdir
+        self._close_streams()
+
+
+def fork_server_possible() -> bool:
+    """Whether :class:`ForkServer` can work here: a root grader, bubblewrap, cgroups."""
+    caps = probe()
+    return caps.sandboxed and caps.root and caps.cgroup is not None
+
+
+_SERVER: ForkServer | None = None
+_SERVER_FAILED = False
+
+
+def serve_boxes(limits: Limits) -> bool:
+    """Start this process's fork server (a grading worker calls it once).
+
+    Returns False, and :func:`start_box` keeps starting boxes one by one,
+    where forking is not possible or the server does not start.
+    """
+    global _SERVER, _SERVER_FAILED
+    if _SERVER is not None and _SERVER.alive():
+        return True
+    if _SERVER_FAILED or not fork_server_possible():
+        return False
+    try:
+        _SERVER = ForkServer(limits)
+    except SandboxError:
+        _SERVER, _SERVER_FAILED = None, True
+        return False
+    import atexit
+
+    atexit.register(_SERVER.close)
+    return True
+
+
+def start_box(job: dict | None, limits: Limits, uid: int | None, sandbox: bool = True) -> Box:
+    """A box for one run of a submission: forked when this process serves boxes."""
+    if sandbox and _SERVER is not None:
+        if not _SERVER.alive() and not serve_boxes(limits):
+            return Box(job, limits, uid=uid, sandbox=sandbox)
+        return _SERVER.spawn(job, limits, uid)
+    return Box(job, limits, uid=uid, sandbox=sandbox)
