@@ -54,13 +54,10 @@ def _worker_init(course_root, name, limits, config, sandbox, deadlines):
     course = Course(course_root)
     _W.update(course=course, name=name, limits=limits, config=config, sandbox=sandbox, deadlines=deadlines,
               spec=load_spec(course.source_notebook(name), name, config))
-    if sandbox:
-        # This worker's boxes are forked from one preloaded box server
-        # (seconds of imports saved per submission); where that is not
-        # possible each box starts on its own, as before.
-        from .sandbox import serve_boxes
+    # The judge's imports (the reference module) while the box server warms up.
+    from .grading import warm_judge
 
-        serve_boxes(limits)
+    warm_judge()
 
 
 def _grade_one(student: str, path: str | None, note: str | None, uid_first: int) -> dict:
@@ -525,6 +522,15 @@ def grade(course: Course, name: str, jobs=None, timeout=None, memory_mb=None, fo
 def _run_pool(course, name, limits, todo, jobs, progress, results, spec, sandbox):
     from nbgrader.api import Gradebook
     from tqdm import tqdm
+
+    if sandbox:
+        from .sandbox import serve_boxes
+
+        # Every box of the batch is forked from one preloaded box server,
+        # started first so that it imports the libraries while the workers
+        # start (seconds of imports saved per submission); where forking is
+        # not possible each box starts on its own, with the same isolation.
+        serve_boxes(limits)
 
     from .deadlines import load_deadlines
 

@@ -195,7 +195,7 @@ def invalid_result(spec, reason, sha="", key="", student=None) -> Result:
                   flags=[reason], sha256=sha, key=key, student=student)
 
 
-def _warm_judge() -> None:
+def warm_judge() -> None:
     try:
         import autograder.checks  # noqa: F401
         import solutions  # noqa: F401  (statsmodels: most of the time)
@@ -275,7 +275,7 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
     status = "ok"
     # The judge's imports (the reference module, statsmodels: seconds) are
     # done in a thread while the box runs the notebook on the other core.
-    warming = threading.Thread(target=_warm_judge, daemon=True)
+    warming = threading.Thread(target=warm_judge, daemon=True)
     warming.start()
     try:
         run = execute(steps, limits, new_uid, sandbox=sandbox, first_box=box)

@@ -636,12 +636,14 @@ class Box:
 
 # ---- boxes forked from a preloaded server (``grade``) ---------------------------------
 class ForkServer:
-    """A preloaded box that forks the boxes of one grading worker.
+    """A preloaded box that forks the boxes of a batch, one per submission.
 
     See :mod:`autograder.sandbox_forkserver` for what each forked box gets;
     it holds everything a box started by :class:`Box` holds, and skips the
     seconds of imports. Root with cgroups only (the children join cgroups
-    and change uid): :func:`fork_server_possible`.
+    and change uid): :func:`fork_server_possible`. ``grade`` starts one in
+    the main process before its workers fork; the workers share it (a lock
+    shared across the fork keeps one request and its reply together).
 
     Raises
     ------
@@ -650,11 +652,16 @@ class ForkServer:
     """
 
     def __init__(self, limits: Limits):
+        import multiprocessing
         import socket
 
         caps = probe()
         if not fork_server_possible():
             raise Unavailable("boxes are forked only by a root grader with cgroups")
+        self._owner = os.getpid()
+        ctx = multiprocessing.get_context("fork")
+        self._lock = ctx.Lock()
+        self._ready = ctx.Event()  # shared: one process reads "ready" for all
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         cmd = box_command(caps, limits, None, server_fd=theirs.fileno())
         try:
@@ -668,12 +675,7 @@ class ForkServer:
             theirs.close()
         self.stderr_tail = b""
         threading.Thread(target=self._drain, daemon=True).start()
-        self._lock = threading.Lock()
-        reply = self._receive(limits.startup_timeout + 60)
-        if reply.get("t") != "ready":
-            self.close()
-            raise SandboxError("the box server did not start: "
-                               + self.stderr_tail.decode("utf-8", "replace").strip()[-300:])
+        self._startup_timeout = limits.startup_timeout + 60
 
     def _drain(self):
         while True:
@@ -685,21 +687,59 @@ class ForkServer:
                 return
             self.stderr_tail = (self.stderr_tail + chunk)[-4096:]
 
-    def _receive(self, timeout: float) -> dict:
+    def _receive(self, deadline: float) -> dict:
         import socket
 
-        self._sock.settimeout(timeout)
+        self._sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             data = self._sock.recv(65536)
         except (socket.timeout, OSError):
             return {}
         try:
-            return json.loads(data) if data else {}
+            reply = json.loads(data) if data else {}
         except ValueError:
             return {}
+        return reply if isinstance(reply, dict) else {}
+
+    def wait_ready(self) -> None:
+        """Block until the server has imported everything (once).
+
+        Raises
+        ------
+        SandboxError
+            It died or took longer than the start-up time.
+        """
+        if self._ready.is_set():
+            return
+        with self._locked():
+            if not self._ready.is_set():
+                reply = self._receive(time.monotonic() + self._startup_timeout)
+                if reply.get("t") != "ready":
+                    raise SandboxError("the box server did not start: "
+                                       + self.stderr_tail.decode("utf-8", "replace").strip()[-300:])
+                self._ready.set()
+
+    def _locked(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def held():
+            if not self._lock.acquire(timeout=self._startup_timeout):
+                raise SandboxError("the box server is busy (no reply for a long time)")
+            try:
+                yield
+            finally:
+                self._lock.release()
+
+        return held()
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        """Whether the server process is still there (from any process of the batch)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
 
     def spawn(self, job: dict | None, limits: Limits, uid: int) -> "ForkedBox":
         """A new box for one submission (its own namespaces, uid and cgroup)."""
@@ -708,18 +748,26 @@ class ForkServer:
     def request(self, message: dict, fds: list[int], timeout: float) -> None:
         import socket
 
-        with self._lock:
+        self.wait_ready()
+        message = dict(message, id=secrets.token_hex(8))
+        deadline = time.monotonic() + timeout
+        with self._locked():
             try:
                 socket.send_fds(self._sock, [json.dumps(message).encode()], fds)
             except OSError as exc:
                 raise SandboxError(f"the box server is gone: {exc}") from None
-            reply = self._receive(timeout)
+            reply = self._receive(deadline)
+            while reply and reply.get("id") != message["id"]:  # a late reply to a request that gave up
+                reply = self._receive(deadline)
         if not reply.get("ok"):
             raise SandboxError("the box server could not start a box: "
                                + (reply.get("error") or "no reply") + " "
                                + self.stderr_tail.decode("utf-8", "replace").strip()[-200:])
 
     def close(self) -> None:
+        """Stop the server (only the process that started it does)."""
+        if os.getpid() != self._owner:
+            return
         try:
             self._sock.close()
         except OSError:
@@ -794,10 +842,11 @@ _SERVER_FAILED = False
 
 
 def serve_boxes(limits: Limits) -> bool:
-    """Start this process's fork server (a grading worker calls it once).
+    """Start a fork server for this process and the workers it will fork.
 
-    Returns False, and :func:`start_box` keeps starting boxes one by one,
-    where forking is not possible or the server does not start.
+    It imports in the background; the first box waits for it. Returns False,
+    and :func:`start_box` keeps starting boxes one by one, where forking is
+    not possible or the server does not start.
     """
     global _SERVER, _SERVER_FAILED
     if _SERVER is not None and _SERVER.alive():
@@ -816,9 +865,17 @@ def serve_boxes(limits: Limits) -> bool:
 
 
 def start_box(job: dict | None, limits: Limits, uid: int | None, sandbox: bool = True) -> Box:
-    """A box for one run of a submission: forked when this process serves boxes."""
+    """A box for one run of a submission: forked when a server is running.
+
+    A server that died or cannot start a box is given up for this process;
+    the box then starts on its own (the same isolation, seconds slower).
+    """
+    global _SERVER
     if sandbox and _SERVER is not None:
-        if not _SERVER.alive() and not serve_boxes(limits):
-            return Box(job, limits, uid=uid, sandbox=sandbox)
-        return _SERVER.spawn(job, limits, uid)
+        if _SERVER.alive():
+            try:
+                return _SERVER.spawn(job, limits, uid)
+            except (SandboxError, OSError) as exc:
+                print(f"autograder: boxes start one by one from now on ({exc})", file=sys.stderr)
+        _SERVER = None
     return Box(job, limits, uid=uid, sandbox=sandbox)

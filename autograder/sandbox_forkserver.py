@@ -42,11 +42,11 @@ Protocol (``SOCK_SEQPACKET`` socket on fd ``argv[1]``): the server sends
 ``{"t": "ready"}`` once warm; each request is one JSON message with the
 pipes and cgroup files attached (``SCM_RIGHTS``)::
 
-    {"uid": 1234567, "tmp_bytes": 67108864, "rlimits": [[9, 2147483648], ...]}
+    {"id": "9f2c...", "uid": 1234567, "tmp_bytes": 67108864, "rlimits": [[9, 2147483648], ...]}
     fds: stdin (read end), stdout (write end), stderr (write end), cgroup.procs...
 
-and the reply is ``{"ok": true}`` once the child is on its way, or
-``{"ok": false, "error": "..."}``. A child that fails to isolate itself
+and the reply is ``{"id": ..., "ok": true}`` once the child is on its way,
+or ``{"id": ..., "ok": false, "error": "..."}``. A child that fails to isolate itself
 writes one line to its stderr and exits before reading the job.
 """
 
@@ -167,6 +167,7 @@ def serve(sock: socket.socket) -> None:
             return
         if not msg:
             return  # the grader closed its end
+        request = {}
         try:
             request = json.loads(msg)
             if len(fds) < 3:
@@ -175,7 +176,7 @@ def serve(sock: socket.socket) -> None:
         except Exception as exc:  # noqa: BLE001
             for fd in fds:
                 os.close(fd)
-            sock.send(json.dumps({"ok": False, "error": str(exc)}).encode())
+            sock.send(json.dumps({"ok": False, "error": str(exc), "id": request.get("id")}).encode())
             continue
         if pid == 0:
             _child(request, fds, sock)
@@ -183,7 +184,8 @@ def serve(sock: socket.socket) -> None:
             os.close(fd)
         _, status = os.waitpid(pid, 0)  # it exits as soon as its own child is started
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        sock.send(json.dumps({"ok": ok, "error": "" if ok else f"the box's set-up failed ({status})"}).encode())
+        sock.send(json.dumps({"ok": ok, "error": "" if ok else f"the box's set-up failed ({status})",
+                              "id": request.get("id")}).encode())
 
 
 if __name__ == "__main__":
