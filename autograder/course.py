@@ -24,6 +24,11 @@ setting                                default  meaning
 ``c.Autograder.max_restarts``          3        restarts per submission
 ``c.Autograder.jobs``                  cores    parallel boxes in ``grade``
 ``c.LimitOutput.max_lines``            1000     nbgrader's cap on output lines per cell
+``c.Autograder.variants``              []       assignments where each student gets
+                                                parameters of their own (window,
+                                                budget, limit; ``autograder.variants``)
+``c.Autograder.variant_seed``          none     the class seed the parameters derive
+                                                from (required with ``variants``)
 =====================================  =======  ===================================
 """
 

@@ -32,6 +32,7 @@ from .course import Limits
 from .executor import Step, execute
 from .feedback import neutralise_student_cells
 from .judge import judge_question, typed_in_names
+from .variants import judge_variants
 from .sandbox import SandboxError
 from .sanitize import NotANotebook, parse_submission, sanitize
 from .spec import AssignmentSpec
@@ -83,8 +84,11 @@ def autograded_max(spec) -> float:
 
 
 def cache_key(spec: AssignmentSpec, limits: Limits) -> str:
-    """Changes when anything but the submission changes a grade."""
-    return f"{__version__}:{spec.digest[:16]}:{limits.key()}"
+    """Changes when anything but the submission changes a grade (variants and their seed included)."""
+    key = f"{__version__}:{spec.digest[:16]}:{limits.key()}"
+    if spec.variant_seed:
+        key += ":v" + hashlib.sha256(spec.variant_seed.encode("utf-8")).hexdigest()[:12]
+    return key
 
 
 def is_student_cell(cell) -> bool:
@@ -262,6 +266,9 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
     static = {i: integrity.static_scan(nb.cells[i].source) for i in student_cells}
     static = {i: r for i, r in static.items() if r}
     typed_in = typed_in_names(nb.cells[i].source for i in student_cells)
+    # Whose parameters the checks grade on: the submission's student (grade),
+    # or the id typed in (check, which knows no other identity).
+    variants = judge_variants(spec.variant_seed, student, nb)
 
     steps = []
     for i, cell in enumerate(nb.cells):
@@ -334,7 +341,7 @@ def grade_notebook(raw: bytes, spec: AssignmentSpec, limits: Limits, *, config=N
                 q = Question(name, 0.0, max_points, "failed", "this cell is not graded automatically")
         elif name in spec.hidden:
             verdict = judge_question(spec.hidden[name], run.exports.get(i), max_points, label=label,
-                                     answer_error=_answer_error(nb, i), typed_in=typed_in)
+                                     answer_error=_answer_error(nb, i), typed_in=typed_in, variants=variants)
             q = Question(name, verdict.points, max_points, verdict.status, verdict.message,
                          list(verdict.mistakes))
         else:

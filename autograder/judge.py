@@ -303,7 +303,7 @@ def _items(code: str):
 
 
 def judge_question(code: str, exports: dict | None, max_points: float, *, label: str,
-                   answer_error: str | None = None, typed_in=frozenset()) -> Verdict:
+                   answer_error: str | None = None, typed_in=frozenset(), variants=None) -> Verdict:
     """Run one question's hidden tests on the student's exported answers.
 
     Parameters
@@ -320,6 +320,10 @@ def judge_question(code: str, exports: dict | None, max_points: float, *, label:
         The exception the student's own answer cell raised, if it did.
     typed_in : set of str
         Names the student assigned a bare number to.
+    variants : dict, optional
+        ``{"seed": class seed or None, "student": id or None}``: whose
+        parameters the checks grade on (:mod:`autograder.variants`); default
+        the assignment's defaults.
     """
     from .checks import _core
 
@@ -340,7 +344,8 @@ def judge_question(code: str, exports: dict | None, max_points: float, *, label:
         weights = [max_points / len(items)] * len(items)
     scale = max_points / sum(weights) if sum(weights) else 0.0
     found: list = []
-    token = _core.JUDGE_CONTEXT.set({"typed_in": frozenset(typed_in), "mistakes": found})
+    token = _core.JUDGE_CONTEXT.set({"typed_in": frozenset(typed_in), "mistakes": found,
+                                     "variants": dict(variants or {"seed": None, "student": None})})
     try:
         try:
             exec(compile(setup, f"<hidden tests of {label}>", "exec"), namespace)

@@ -36,13 +36,19 @@ def release(course: Course, names=None, log=print) -> list[str]:
     list of str
         Paths of the student versions written.
 
+    With per-student variants on for an assignment (``c.Autograder.variants``),
+    the class seed is written into the student version's parameters call
+    (:func:`autograder.variants.add_seed`; why there: see that module).
+
     Raises
     ------
     UserError
-        Unknown assignment, nbgrader failure, or a hidden test that leaked
-        into a student version.
+        Unknown assignment, nbgrader failure, a hidden test that leaked
+        into a student version, or variants on for a notebook without a
+        parameters call.
     """
     from .spec import spec_for
+    from .variants import add_seed, seed_for
 
     names = list(names) if names else course.assignments()
     if not names:
@@ -62,6 +68,10 @@ def release(course: Course, names=None, log=print) -> list[str]:
         leaked = [line for line in spec.hidden_lines if "HIDDEN TESTS" not in line and line in text]
         if leaked:
             raise UserError(f"hidden test text leaked into {path}: {leaked[0][:60]!r}")
+        seed = seed_for(course.config, name)
+        if seed and not add_seed(path, name, seed):
+            raise UserError(f"variants are on for {name}, but its notebook has no line "
+                            f'P = factordata.assignment_parameters("{name}", STUDENT_ID)')
         written.append(str(path))
-        log(f"released {name}: {path}")
+        log(f"released {name}{' (per-student variants)' if seed else ''}: {path}")
     return written

@@ -59,6 +59,9 @@ class AssignmentSpec:
     kernelspec : dict or None
     digest : str
         SHA-256 of the source notebook (changes invalidate cached grades).
+    variant_seed : str or None
+        The class seed when the course turned per-student variants on for
+        this assignment (:mod:`autograder.variants`), else None.
     """
 
     name: str
@@ -74,6 +77,7 @@ class AssignmentSpec:
     mark_schemes: dict = field(default_factory=dict)
     kernelspec: dict | None = None
     digest: str = ""
+    variant_seed: str | None = None
 
     @property
     def order(self) -> list[str]:
@@ -129,8 +133,11 @@ def load_spec(path, name=None, config=None) -> AssignmentSpec:
     # The same steps, in the same order, as GenerateAssignment up to SaveCells.
     for pp in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums):
         nb, resources = pp(config=cfg)(nb, resources)
+    from .variants import seed_for
+
     spec = AssignmentSpec(name=name, digest=hashlib.sha256(raw).hexdigest(),
-                          kernelspec=nb.metadata.get("kernelspec"), mark_schemes=schemes)
+                          kernelspec=nb.metadata.get("kernelspec"), mark_schemes=schemes,
+                          variant_seed=seed_for(config, name))
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")

@@ -63,6 +63,16 @@ c.Autograder.max_submission_mb = 50
 # when its Canvas name does not contain the assignment's name.
 # c.Autograder.lms_columns = {"hedging": "Problem set 2 (4567)"}
 
+# Per-student variants (off here: self-study and the book use the defaults).
+# Each listed assignment gives every student parameters of their own (a sample
+# window, a budget, a risk-share limit), derived from the class seed and the
+# student id; `autograder release` writes the seed into the student version,
+# `autograder grade` grades each submission on its folder's id, so a
+# classmate's numbers fail. Assignments with parameters: alpha-beta, hedging,
+# risk-budgets, variance-shares. Keep the seed for the whole term.
+# c.Autograder.variants = ["alpha-beta", "hedging", "risk-budgets", "variance-shares"]
+# c.Autograder.variant_seed = "factor-models-2026-spring"
+
 # Feedback keeps the hidden tests secret (nbgrader shows them by default,
 # nbgrader issues #917 and #1363): hidden-test regions are removed and
 # test-cell errors are reduced to their message before the HTML is made,

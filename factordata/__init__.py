@@ -28,9 +28,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import variants
+from .variants import assignment_parameters
+
 __all__ = [
     "FREQUENCIES",
     "MARKET",
+    "assignment_parameters",
     "excess_returns",
     "fama_french",
     "market",

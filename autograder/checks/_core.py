@@ -205,6 +205,11 @@ def _check_labels(got: pd.Index, want: pd.Index, name: str, axis: str, desc: str
         raise AssertionError(
             f"{name} covers {len(got)} of the {len(want)} dates: this matches a sub-sample instead of the "
             "full sample; use every date of the daily data.")
+    if isinstance(want, pd.DatetimeIndex) and isinstance(got, pd.DatetimeIndex) and len(got) > len(want) \
+            and want.isin(got).all():
+        raise AssertionError(
+            f"{name} covers {len(got)} dates, {len(want)} of them in your sample: use only the dates of your "
+            "sample window (P['start'] to P['end']).")
     if len(got) != len(want):
         raise AssertionError(
             f"{name} should have {len(want)} entries along its {axis} ({desc}), got {len(got)}."

@@ -2,8 +2,11 @@
 
 The references are computed with :mod:`solutions` on exactly the data the
 assignments tell students to use (``factordata``, daily frequency), on the
-student's own ticker choices. Results are cached per process so a notebook's
-dozen checks cost one regression per ticker.
+student's own ticker choices and, with per-student variants, on the
+student's own sample window (:func:`._params.window`: a call without dates
+means that window; the whole sample without variants). Results are cached
+per process and window, so a notebook's dozen checks cost one regression per
+ticker.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pandas as pd
 
 import factordata
 
+from . import _params
 from ._core import solutions_module
 
 FREQ = "daily"
@@ -33,23 +37,40 @@ def _rf() -> pd.Series:
     return factordata.risk_free(FREQ)
 
 
+def _span(start, end) -> tuple:
+    """Explicit dates, or the student's window when none are given."""
+    return _params.window() if start is None and end is None else (start, end)
+
+
 def excess(ticker: str, start: str | None = None, end: str | None = None) -> pd.Series:
-    """Daily excess returns of one ticker (a copy), optionally sliced by date."""
+    """Daily excess returns of one ticker (a copy), sliced by date (default: the window)."""
+    start, end = _span(start, end)
     return _excess().loc[start:end, ticker].copy()
 
 
 def factor(start: str | None = None, end: str | None = None) -> pd.Series:
-    """Daily market excess return (the factor), optionally sliced by date."""
+    """Daily market excess return (the factor), sliced by date (default: the window)."""
+    start, end = _span(start, end)
     return _excess().loc[start:end, MARKET].copy()
 
 
 def risk_free(start: str | None = None, end: str | None = None) -> pd.Series:
     """Daily risk-free rate on the same dates as the excess returns."""
+    start, end = _span(start, end)
     return _rf().reindex(_excess().index).loc[start:end].copy()
 
 
 def dates(start: str | None = None, end: str | None = None) -> pd.DatetimeIndex:
+    start, end = _span(start, end)
     return _excess().loc[start:end].index
+
+
+def sample_text() -> str:
+    """The sample the checks in progress use, in words (for messages)."""
+    start, end = _params.window()
+    if start is None:
+        return "every day of factordata.excess_returns('daily'), 1990-2017"
+    return f"every day of your window, {start}-{end} (P['start'] to P['end'])"
 
 
 def check_ticker(ticker, *, forbidden: tuple[str, ...] = (), name: str = "TICKER") -> str:
@@ -81,28 +102,36 @@ def check_tickers(tickers, *, n: int = 5, name: str = "TICKERS") -> tuple[str, .
     return tuple(tickers)
 
 
-@functools.lru_cache(maxsize=64)
 def fit(ticker: str, start: str | None = None, end: str | None = None):
-    """The reference single-factor fit (``solutions.fit_factor_model``)."""
+    """The reference single-factor fit (``solutions.fit_factor_model``), default on the window."""
+    return _fit(ticker, *_span(start, end))
+
+
+@functools.lru_cache(maxsize=64)
+def _fit(ticker, start, end):
     return solutions_module().fit_factor_model(excess(ticker, start, end), factor(start, end))
 
 
-@functools.lru_cache(maxsize=64)
 def raw_fit(ticker: str, start: str | None = None, end: str | None = None):
     """Mistake variant: the same regression on raw returns (rf added back to both).
 
     As when a student computes returns from prices and forgets to subtract
     the risk-free rate (``solutions.mistakes.fit_on_raw_returns``).
     """
+    return _raw_fit(ticker, *_span(start, end))
+
+
+@functools.lru_cache(maxsize=64)
+def _raw_fit(ticker, start, end):
     return solutions_module().mistakes.fit_on_raw_returns(
         excess(ticker, start, end), factor(start, end), risk_free(start, end)
     )
 
 
 # ---- sub-samples (a common mistake: a window instead of the full sample) ----------
-@functools.lru_cache(maxsize=32)
+@_params.cached
 def _windows(ticker: str | None):
-    """Statistics of every sub-sample window, vectorised with prefix sums.
+    """Statistics of every sub-sample of the sample in use, vectorised with prefix sums.
 
     Windows: every span of whole calendar years, and the first or last k
     years of 252 trading days. Returns (labels, dict stat -> array).
@@ -153,12 +182,31 @@ def _window_stats(i, j, r, f):
     return stats
 
 
+#: What :func:`subsample` returns for the whole data set used instead of the student's window.
+WHOLE_SAMPLE = "the whole sample"
+
+
+@functools.lru_cache(maxsize=32)
+def _whole_stats(ticker: str | None) -> dict:
+    """The statistics of :func:`_windows` on every day of the data (for a student's window)."""
+    f = _excess()[MARKET].to_numpy()
+    r = _excess()[ticker].to_numpy() if ticker else f
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _window_stats(np.array([0]), np.array([len(f)]), r, f)
+
+
 def subsample(ticker: str | None, stat: str, got, scale: float = 1.0) -> str | None:
-    """The sub-sample window whose ``stat`` (times ``scale``) equals ``got``, if any."""
+    """The sub-sample window whose ``stat`` (times ``scale``) equals ``got``, if any.
+
+    With a window of the student's own (variants), also :data:`WHOLE_SAMPLE`
+    when ``got`` is the statistic on every day of the data instead.
+    """
     try:
         got = float(got)
     except (TypeError, ValueError):
         return None
+    if _params.window()[0] is not None and np.isclose(_whole_stats(ticker)[stat][0] * scale, got, rtol=1e-6, atol=0.0):
+        return WHOLE_SAMPLE
     labels, stats = _windows(ticker)
     values = stats[stat] * scale
     hit = np.flatnonzero(np.isclose(values, got, rtol=1e-6, atol=0.0))
@@ -166,8 +214,9 @@ def subsample(ticker: str | None, stat: str, got, scale: float = 1.0) -> str | N
 
 
 def subsample_text(window: str) -> str:
-    return (f"a sub-sample ({window}) instead of the full sample: use every day of "
-            "factordata.excess_returns('daily'), 1990-2017")
+    if window == WHOLE_SAMPLE:
+        return f"the whole 1990-2017 sample instead of your window: use {sample_text()}"
+    return f"a sub-sample ({window}) instead of the full sample: use {sample_text()}"
 
 
 def subsample_finder(ticker: str | None, stat: str, scale: float = 1.0):

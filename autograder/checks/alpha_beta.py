@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from . import _data
+from . import _data, _params
 from ._core import (COEF, RATIO, SMALL, Carried, Finder, Mistake, as_number, as_series, compare, differs,
                     note_mistake, number_or_none, percent, require_computed)
 
@@ -262,3 +262,7 @@ def resid_vol_annual(value, *, ticker, var_e=None) -> None:
        precision=SMALL, carried=[Carried("question 2", "var_e", differs(v_s, fit.var_e), lambda: math.sqrt(v_s * h) if v_s > 0 else None, lambda: [
            Mistake("scaling the daily volatility by 252 instead of sqrt(252)", math.sqrt(v_s) * h),
            Mistake("an annualized variance instead of a volatility: take the square root", v_s * h)])])
+
+
+# Every check above takes ``params=P`` (the notebook's per-student parameters).
+_params.parametrize(globals(), "alpha-beta")

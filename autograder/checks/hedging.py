@@ -1,22 +1,29 @@
 """Checks for the ``hedging`` assignment.
 
 Tracking portfolio beta*f, hedged portfolio r_e - beta*f, their in-sample
-properties, the dollar long-short trade (long $1M of the stock, short
-beta*$1M of the market) and the cash that trade frees. Any bundled ticker;
-daily data over the full sample.
+properties, the dollar long-short trade (long NOTIONAL dollars of the stock,
+$1M by default, short beta x NOTIONAL of the market) and the cash that trade
+frees. Any bundled ticker; daily data over the full sample, or over the
+student's own window and notional with per-student variants.
 """
 
 from __future__ import annotations
 
 import math
 
-from . import _data
+from . import _data, _params
 from . import alpha_beta as _ab
 from ._core import (COEF, DOLLARS, SMALL, Carried, Mistake, as_number, as_series, compare, differs,
                     number_or_none, percent, require_computed)
 
-#: Dollars held long in the stock.
+#: Dollars held long in the stock (the default; with per-student variants
+#: each student has their own, ``P["notional"]``).
 NOTIONAL = 1_000_000
+
+
+def _notional() -> float:
+    """The long position of the check in progress: the student's own (``P["notional"]``)."""
+    return _params.value("notional")
 
 
 def _setup(ticker):
@@ -154,7 +161,7 @@ def hedged_beta(value, *, ticker, hedged=None) -> None:
 
 def _raw_pnl(ticker, beta):
     r, f, rf = _data.excess(ticker), _data.factor(), _data.risk_free()
-    return NOTIONAL * ((r + rf) - beta * (f + rf)), NOTIONAL * ((r + rf) - beta * f)
+    return _notional() * ((r + rf) - beta * (f + rf)), _notional() * ((r + rf) - beta * f)
 
 
 _RAW_PNL = ("raw returns instead of excess returns in the PnL (the excess PnL uses r_e and f, "
@@ -162,45 +169,45 @@ _RAW_PNL = ("raw returns instead of excess returns in the PnL (the excess PnL us
 
 
 def pnl(value, *, ticker, hedged=None) -> None:
-    """Daily excess PnL in dollars of long $1M stock / short beta*$1M market (``hedged``: for ECF)."""
+    """Daily excess PnL in dollars of long NOTIONAL of stock / short beta*NOTIONAL market (``hedged``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     r, f = _data.excess(ticker), _data.factor()
     hedged_ = _solutions().hedged_returns(r, f, fit.beta)
-    want = NOTIONAL * hedged_
+    want = _notional() * hedged_
     got = as_series(value, "pnl", want.index, index_desc=_index_desc())
     own = _own(hedged)
     raw1, raw2 = _raw_pnl(ticker, fit.beta)
     compare(got, want, "pnl", what=what, mistakes=[
-        Mistake("returns, not dollars: multiply the hedged return by the $1,000,000 notional", hedged_),
+        Mistake("returns, not dollars: multiply the hedged return by the notional (NOTIONAL dollars)", hedged_),
         Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(want)),
-        Mistake("the wrong sign of the hedge (long the market instead of short)", NOTIONAL * (r + fit.beta * f)),
-        Mistake("the unhedged PnL (no short position in the market)", NOTIONAL * r),
-        Mistake("a short of $1M of the market instead of beta x $1M", NOTIONAL * (r - f)),
+        Mistake("the wrong sign of the hedge (long the market instead of short)", _notional() * (r + fit.beta * f)),
+        Mistake("the unhedged PnL (no short position in the market)", _notional() * r),
+        Mistake("a short of NOTIONAL of the market instead of beta x NOTIONAL", _notional() * (r - f)),
         Mistake(_RAW_PNL, raw1), Mistake(_RAW_PNL, raw2),
-    ], checklist="pnl is 1,000,000 x (r_e - beta * f) dollars on every date.", precision=DOLLARS,
-       carried=[Carried("question 2", "hedged", differs(own, hedged_), lambda: NOTIONAL * own, lambda: [
-           Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(NOTIONAL * own))])])
+    ], checklist="pnl is NOTIONAL x (r_e - beta * f) dollars on every date.", precision=DOLLARS,
+       carried=[Carried("question 2", "hedged", differs(own, hedged_), lambda: _notional() * own, lambda: [
+           Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(_notional() * own))])])
 
 
 def pnl_annual(value, *, ticker, pnl=None) -> None:
     """Annualized mean excess PnL in dollars per year: mean(pnl) x 252 (``pnl``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "pnl_annual")
-    want = NOTIONAL * fit.alpha * _data.H
+    want = _notional() * fit.alpha * _data.H
     own = _own(pnl)
-    ref_pnl = NOTIONAL * (_data.excess(ticker) - fit.beta * _data.factor())
+    ref_pnl = _notional() * (_data.excess(ticker) - fit.beta * _data.factor())
     raw1, raw2 = _raw_pnl(ticker, fit.beta)
     compare(got, want, "pnl_annual", what=what, mistakes=[
         Mistake("the wrong sign of the hedge (long the market instead of short)",
-                NOTIONAL * (_data.excess(ticker) + fit.beta * _data.factor()).mean() * _data.H),
+                _notional() * (_data.excess(ticker) + fit.beta * _data.factor()).mean() * _data.H),
         Mistake("annualizing a daily mean with 12 (that is for monthly data); daily data annualizes with 252",
-                NOTIONAL * fit.alpha * 12),
-        Mistake("the daily mean PnL, not annualized", NOTIONAL * fit.alpha),
-        Mistake("returns, not dollars: multiply by the $1,000,000 notional", fit.alpha * _data.H),
+                _notional() * fit.alpha * 12),
+        Mistake("the daily mean PnL, not annualized", _notional() * fit.alpha),
+        Mistake("returns, not dollars: multiply by the notional (NOTIONAL dollars)", fit.alpha * _data.H),
         Mistake("returns in percent (a PnL 100 times too large): returns are decimals", percent(want)),
-        Mistake("annualizing a mean with sqrt(252): means scale with 252", NOTIONAL * fit.alpha * math.sqrt(_data.H)),
-        Mistake("the total PnL over the whole sample, not the annual mean", NOTIONAL * fit.alpha * fit.nobs),
-        Mistake("the unhedged PnL (no short position in the market)", NOTIONAL * _data.excess(ticker).mean() * _data.H),
+        Mistake("annualizing a mean with sqrt(252): means scale with 252", _notional() * fit.alpha * math.sqrt(_data.H)),
+        Mistake("the total PnL over the whole sample, not the annual mean", _notional() * fit.alpha * fit.nobs),
+        Mistake("the unhedged PnL (no short position in the market)", _notional() * _data.excess(ticker).mean() * _data.H),
         Mistake(_RAW_PNL, raw1.mean() * _data.H), Mistake(_RAW_PNL, raw2.mean() * _data.H),
     ], checklist="the mean daily dollar PnL times 252.", precision=DOLLARS,
        carried=[Carried("question 4", "pnl", differs(own, ref_pnl), lambda: own.mean() * _data.H, lambda: [
@@ -210,42 +217,46 @@ def pnl_annual(value, *, ticker, pnl=None) -> None:
 
 
 def cash_freed(value, *, ticker, beta=None) -> None:
-    """Net cash the trade frees, in dollars: beta x $1M short proceeds - $1M long (``beta``: for ECF)."""
+    """Net cash the trade frees, in dollars: beta x NOTIONAL short proceeds - NOTIONAL long (``beta``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "cash_freed")
-    want = (fit.beta - 1) * NOTIONAL
+    want = (fit.beta - 1) * _notional()
     b_s, wrong = _beta_s(beta, fit)
     compare(got, want, "cash_freed", what=what, mistakes=[
-        Mistake("the wrong sign: cash freed is the short's proceeds (beta x $1M) minus the $1M paid for the stock", -want),
-        Mistake("the short's proceeds alone, without paying for the stock", fit.beta * NOTIONAL),
-        Mistake("a fraction, not dollars: multiply by the $1,000,000 notional", fit.beta - 1),
-    ], checklist="cash_freed = beta x 1,000,000 - 1,000,000 dollars.", precision=DOLLARS,
-       carried=[Carried("question 1", "beta", wrong, lambda: (b_s - 1) * NOTIONAL, lambda: [
-           Mistake("the wrong sign: cash freed is the short's proceeds minus the $1M paid for the stock", (1 - b_s) * NOTIONAL)])])
+        Mistake("the wrong sign: cash freed is the short's proceeds (beta x NOTIONAL) minus the NOTIONAL paid for the stock", -want),
+        Mistake("the short's proceeds alone, without paying for the stock", fit.beta * _notional()),
+        Mistake("a fraction, not dollars: multiply by the notional (NOTIONAL dollars)", fit.beta - 1),
+    ], checklist="cash_freed = beta x NOTIONAL - NOTIONAL dollars.", precision=DOLLARS,
+       carried=[Carried("question 1", "beta", wrong, lambda: (b_s - 1) * _notional(), lambda: [
+           Mistake("the wrong sign: cash freed is the short's proceeds minus the NOTIONAL paid for the stock", (1 - b_s) * _notional())])])
 
 
 def cash_income_annual(value, *, ticker, beta=None, cash_freed=None) -> None:
-    """Annual interest on the cash freed: -(1 - beta) x mean daily rf x 252 x $1M (``beta``, ``cash_freed``: for ECF)."""
+    """Annual interest on the cash freed: -(1 - beta) x mean daily rf x 252 x NOTIONAL (``beta``, ``cash_freed``: for ECF)."""
     ticker, fit, what = _setup(ticker)
     got = as_number(value, "cash_income_annual")
     rf = _data.risk_free().mean()
-    want = -(1 - fit.beta) * rf * _data.H * NOTIONAL
+    want = -(1 - fit.beta) * rf * _data.H * _notional()
     b_s, wrong = _beta_s(beta, fit)
     c_s = number_or_none(cash_freed)
     compare(got, want, "cash_income_annual", what=f"{ticker}'s beta and the daily risk-free rate", mistakes=[
         Mistake("the wrong sign: -(1 - beta) x rf is what the freed cash earns (positive when beta > 1)", -want),
-        Mistake("annualizing the daily rate with 12; daily data annualizes with 252", -(1 - fit.beta) * rf * 12 * NOTIONAL),
-        Mistake("a daily figure, not annualized", -(1 - fit.beta) * rf * NOTIONAL),
-        Mistake("a rate, not dollars: multiply by the $1,000,000 notional", -(1 - fit.beta) * rf * _data.H),
-        Mistake("interest on the whole short (beta x $1M) instead of on the net cash freed", fit.beta * rf * _data.H * NOTIONAL),
+        Mistake("annualizing the daily rate with 12; daily data annualizes with 252", -(1 - fit.beta) * rf * 12 * _notional()),
+        Mistake("a daily figure, not annualized", -(1 - fit.beta) * rf * _notional()),
+        Mistake("a rate, not dollars: multiply by the notional (NOTIONAL dollars)", -(1 - fit.beta) * rf * _data.H),
+        Mistake("interest on the whole short (beta x NOTIONAL) instead of on the net cash freed", fit.beta * rf * _data.H * _notional()),
         Mistake("a result in percent of a dollar amount (answers are dollars, rates are decimals)", percent(want)),
     ], checklist="multiply the cash freed by the average daily risk-free rate over the sample and by 252.",
        precision=DOLLARS, carried=[
-           Carried("question 1", "beta", wrong, lambda: -(1 - b_s) * rf * _data.H * NOTIONAL),
-           Carried("question 5", "cash_freed", differs(c_s, (fit.beta - 1) * NOTIONAL), lambda: c_s * rf * _data.H)])
+           Carried("question 1", "beta", wrong, lambda: -(1 - b_s) * rf * _data.H * _notional()),
+           Carried("question 5", "cash_freed", differs(c_s, (fit.beta - 1) * _notional()), lambda: c_s * rf * _data.H)])
 
 
 def _solutions():
     from ._core import solutions_module
 
     return solutions_module()
+
+
+# Every check above takes ``params=P`` (the notebook's per-student parameters).
+_params.parametrize(globals(), "hedging")

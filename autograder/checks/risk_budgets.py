@@ -9,22 +9,27 @@ full sample, the student's ``TICKER``.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import pandas as pd
 
-from . import _data
+from . import _data, _params
 from ._core import (DOLLARS, RATIO, SMALL, Carried, Mistake, as_number, as_series, compare, differs,
                     number_or_none, percent, solutions_module)
 
-#: Dollar standard deviation allowed over the horizon.
+#: Dollar standard deviation allowed over the horizon (the default; with
+#: per-student variants each student has their own, ``P["budget"]``).
 BUDGET = 100_000
 #: Horizons in trading days: a day, a month (21 days), a year (252 days).
 HORIZONS = (1, 21, 252)
 _HORIZON_INDEX = pd.Index(HORIZONS)
 _HORIZON_DESC = "the horizons 1, 21, 252 (trading days)"
 _BUDGET_TEXT = " and BUDGET"
+
+
+def _budget() -> float:
+    """The budget of the check in progress: the student's own (``P["budget"]``)."""
+    return _params.value("budget")
 
 
 def _setup(ticker):
@@ -37,7 +42,7 @@ def ticker(value) -> None:
     _data.check_ticker(value)
 
 
-@functools.lru_cache(maxsize=32)
+@_params.cached
 def _ref(ticker: str) -> dict:
     sol = solutions_module()
     fit = _data.fit(ticker)
@@ -45,7 +50,7 @@ def _ref(ticker: str) -> dict:
     h = _data.H
     sigma_r = float(r.std(ddof=1))
     sigma_e = math.sqrt(fit.var_e)
-    size = lambda vol: pd.Series([sol.position_size(BUDGET, vol, n) for n in HORIZONS], index=_HORIZON_INDEX)
+    size = lambda vol: pd.Series([sol.position_size(_budget(), vol, n) for n in HORIZONS], index=_HORIZON_INDEX)
     x, xe = size(sigma_r), size(sigma_e)
     hedged = sol.hedged_returns(r, f, fit.beta)
     return {
@@ -99,20 +104,20 @@ def _size_mistakes(vol: float, other_vol: float, other: str, nobs: int) -> list[
     return [
         Mistake("scaling the daily volatility by the horizon instead of its square root: "
                 "a standard deviation over n days is sigma x sqrt(n)",
-                pd.Series(m.position_size_without_sqrt(BUDGET, vol, h), index=idx)),
+                pd.Series(m.position_size_without_sqrt(_budget(), vol, h), index=idx)),
         Mistake("dividing the budget by a variance instead of a volatility",
-                pd.Series(m.position_size_with_variance(BUDGET, vol, h), index=idx)),
+                pd.Series(m.position_size_with_variance(_budget(), vol, h), index=idx)),
         Mistake("the same one-day size at every horizon: the dollar std grows with sqrt(horizon)",
-                pd.Series(BUDGET / vol, index=idx)),
-        Mistake(f"sizes computed from the {other} volatility", pd.Series([BUDGET / (other_vol * math.sqrt(n)) for n in h], index=idx)),
-        Mistake("a volatility in percent (sizes 100 times too small)", pd.Series([BUDGET / (100 * vol * math.sqrt(n)) for n in h], index=idx)),
+                pd.Series(_budget() / vol, index=idx)),
+        Mistake(f"sizes computed from the {other} volatility", pd.Series([_budget() / (other_vol * math.sqrt(n)) for n in h], index=idx)),
+        Mistake("a volatility in percent (sizes 100 times too small)", pd.Series([_budget() / (100 * vol * math.sqrt(n)) for n in h], index=idx)),
         Mistake("a volatility with ddof=0 (see question 1); the question asks for ddof=1",
-                pd.Series([BUDGET / (vol * math.sqrt((nobs - 1) / nobs) * math.sqrt(n)) for n in h], index=idx)),
+                pd.Series([_budget() / (vol * math.sqrt((nobs - 1) / nobs) * math.sqrt(n)) for n in h], index=idx)),
     ]
 
 
 def _sizes_from(vol):
-    return pd.Series([BUDGET / (vol * math.sqrt(n)) for n in HORIZONS], index=_HORIZON_INDEX)
+    return pd.Series([_budget() / (vol * math.sqrt(n)) for n in HORIZONS], index=_HORIZON_INDEX)
 
 
 def sizes_unhedged(value, *, ticker, sigma_r=None) -> None:
@@ -159,7 +164,7 @@ def _pnl_mistakes(ref: dict, per_dollar: float, size_key: str, own_year: float |
     one_day = ref[size_key][1]
     year = ref[size_key][252]
     vol = ref["sigma_r"] if size_key == "x" else ref["sigma_e"]
-    no_sqrt_year = BUDGET / (vol * 252)
+    no_sqrt_year = _budget() / (vol * 252)
     # A size scaled by the horizon (no square root) makes the one-year size
     # 1/252 of the one-day size, so its annual PnL equals the one-day size's
     # daily PnL. The student's own sizes tell which of the two it is.
@@ -173,7 +178,7 @@ def _pnl_mistakes(ref: dict, per_dollar: float, size_key: str, own_year: float |
     return [
         Mistake(scaled, no_sqrt_year * per_dollar * h),
         Mistake("a position size computed from a variance instead of a volatility (see the sizes question)",
-                BUDGET / (vol**2 * math.sqrt(252)) * per_dollar * h),
+                _budget() / (vol**2 * math.sqrt(252)) * per_dollar * h),
         Mistake("a position size computed from a ddof=0 volatility (see question 1)",
                 year * math.sqrt(ref["fit"].nobs / (ref["fit"].nobs - 1)) * per_dollar * h),
         Mistake("the one-day position size; use the size for the one-year (252-day) horizon", one_day * per_dollar * h),
@@ -279,3 +284,7 @@ def sharpe_hedged(value, *, ticker) -> None:
                 *_raw_sharpe(ticker, True),
                 _data.subsample_finder(ticker, "sharpe_hedged"),
             ], checklist="mean / std (ddof=1) of the daily hedged return r_e - beta f, times sqrt(252).", precision=RATIO)
+
+
+# Every check above takes ``params=P`` (the notebook's per-student parameters).
+_params.parametrize(globals(), "risk-budgets")

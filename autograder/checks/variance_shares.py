@@ -8,22 +8,27 @@ fixed periods, a calm one and a crisis.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import pandas as pd
 
-from . import _data
+from . import _data, _params
 from ._core import (COEF, SMALL, Carried, Mistake, as_frame, as_number, as_series, compare, differs,
                     number_or_none, percent, require_computed, solutions_module)
 
-#: Limit on the factor risk share.
+#: Limit on the factor risk share (the default; with per-student variants
+#: each student has their own, ``P["vbar"]``).
 VBAR = 0.1
 #: The two periods compared: label -> (first year, last year), both included.
 PERIODS = {"2005-2006": ("2005", "2006"), "2008-2009": ("2008", "2009")}
 PERIOD_COLUMNS = ("beta", "var_f", "var_e", "factor_share")
 _PERIOD_INDEX = pd.Index(list(PERIODS))
 _PERIOD_DESC = "the period labels '2005-2006' and '2008-2009'"
+
+
+def _vbar() -> float:
+    """The limit of the check in progress: the student's own (``P["vbar"]``)."""
+    return _params.value("vbar")
 
 
 def _setup(ticker):
@@ -40,12 +45,12 @@ def _share(beta, var_f, var_e):
     return beta**2 * var_f / (beta**2 * var_f + var_e)
 
 
-@functools.lru_cache(maxsize=32)
+@_params.cached
 def _ref(ticker: str) -> dict:
     sol = solutions_module()
     fit = _data.fit(ticker)
     dec = sol.variance_decomposition(fit.beta, fit.var_f, fit.var_e)
-    hedge = sol.hedge_for_risk_share(VBAR, fit.beta, fit.var_f, fit.var_e)
+    hedge = sol.hedge_for_risk_share(_vbar(), fit.beta, fit.var_f, fit.var_e)
     rows, full_rows, ddof0_rows = {}, {}, {}
     for label, (start, end) in PERIODS.items():
         pf = _data.fit(ticker, start, end)
@@ -60,7 +65,7 @@ def _ref(ticker: str) -> dict:
         ddof0_rows[label] = {"beta": pf.beta, "var_f": pf.var_f * (n - 1) / n, "var_e": pf.var_e * (n - 1) / n,
                              "factor_share": rows[label]["factor_share"]}
     table = pd.DataFrame.from_dict(rows, orient="index").loc[_PERIOD_INDEX, list(PERIOD_COLUMNS)]
-    hedges = pd.Series({label: sol.hedge_for_risk_share(VBAR, row["beta"], row["var_f"], row["var_e"])
+    hedges = pd.Series({label: sol.hedge_for_risk_share(_vbar(), row["beta"], row["var_f"], row["var_e"])
                         for label, row in rows.items()}).loc[_PERIOD_INDEX]
     return {
         "fit": fit, "dec": dec, "hedge": hedge, "table": table, "hedges": hedges,
@@ -172,21 +177,21 @@ def hedge(value, *, ticker, var_idio=None) -> None:
     vi = number_or_none(var_idio)
     vi = vi if vi is not None and vi > 0 else None
     m = solutions_module().mistakes
-    args = (VBAR, fit.beta, fit.var_f, fit.var_e)
+    args = (_vbar(), fit.beta, fit.var_f, fit.var_e)
     compare(got, ref["hedge"], "hedge", what=f"{what} and the limit VBAR", mistakes=[
         Mistake("the right size with the wrong sign: a hedge of a long, positive-beta stock sells the factor (negative)",
                 m.hedge_sign_flipped(*args)),
         Mistake("a full hedge, -beta: it meets the limit but sells more of the factor than needed", m.hedge_full_beta(*args)),
         Mistake("a formula without the square root: |beta + hedge| = sqrt(VBAR var_e / ((1 - VBAR) var_f))", m.hedge_without_sqrt(*args)),
         Mistake("a formula without the (1 - VBAR) factor in the denominator",
-                math.sqrt(VBAR * fit.var_e / fit.var_f) - fit.beta),
+                math.sqrt(_vbar() * fit.var_e / fit.var_f) - fit.beta),
         Mistake("the target beta itself, not the hedge: the hedge is target beta minus beta",
-                math.sqrt(VBAR * fit.var_e / ((1 - VBAR) * fit.var_f))),
-        Mistake(_LARGER_ROOT, _larger_root(VBAR, fit.beta, fit.var_f, fit.var_e)),
+                math.sqrt(_vbar() * fit.var_e / ((1 - _vbar()) * fit.var_f))),
+        Mistake(_LARGER_ROOT, _larger_root(_vbar(), fit.beta, fit.var_f, fit.var_e)),
     ], checklist="the share of 1 stock plus `hedge` units of the factor is (beta + hedge)**2 var_f / ((beta + hedge)**2 var_f + var_e); solve share = VBAR for the smallest short.",
        precision=COEF, carried=[Carried("question 1", "var_idio", differs(vi, fit.var_e),
-                                        lambda: solutions_module().hedge_for_risk_share(VBAR, fit.beta, fit.var_f, vi),
-                                        lambda: [Mistake(_LARGER_ROOT, _larger_root(VBAR, fit.beta, fit.var_f, vi))])])
+                                        lambda: solutions_module().hedge_for_risk_share(_vbar(), fit.beta, fit.var_f, vi),
+                                        lambda: [Mistake(_LARGER_ROOT, _larger_root(_vbar(), fit.beta, fit.var_f, vi))])])
 
 
 _LARGER_ROOT = ("the larger root: beta + hedge = -sqrt(VBAR var_e / ((1 - VBAR) var_f)) also meets the limit, "
@@ -219,7 +224,7 @@ def hedged_share(value, *, ticker, hedge=None) -> None:
         Mistake("a hedge with the wrong sign (see the hedge question)",
                 _share(fit.beta - ref["hedge"], fit.var_f, fit.var_e)),
         Mistake("a hedge without the square root (see the hedge question)",
-                lambda: _share(fit.beta + solutions_module().mistakes.hedge_without_sqrt(VBAR, fit.beta, fit.var_f, fit.var_e),
+                lambda: _share(fit.beta + solutions_module().mistakes.hedge_without_sqrt(_vbar(), fit.beta, fit.var_f, fit.var_e),
                                fit.var_f, fit.var_e)),
     ], checklist="recompute the share with the position's beta, beta + hedge.", precision=COEF,
        carried=[Carried("question 2", "hedge", differs(h_s, ref["hedge"]),
@@ -328,11 +333,11 @@ def period_hedges(value, *, ticker, period_table=None) -> None:
     got = as_series(value, "period_hedges", _PERIOD_INDEX, index_desc=_PERIOD_DESC)
     m = solutions_module().mistakes
     t = ref["table"]
-    per = lambda fn: pd.Series([fn(VBAR, t.loc[p, "beta"], t.loc[p, "var_f"], t.loc[p, "var_e"]) for p in _PERIOD_INDEX],
+    per = lambda fn: pd.Series([fn(_vbar(), t.loc[p, "beta"], t.loc[p, "var_f"], t.loc[p, "var_e"]) for p in _PERIOD_INDEX],
                                index=_PERIOD_INDEX)
     own = _own_table(period_table)
     sol = solutions_module()
-    per_own = lambda fn: pd.Series([fn(VBAR, own.loc[p, "beta"], own.loc[p, "var_f"], own.loc[p, "var_e"])
+    per_own = lambda fn: pd.Series([fn(_vbar(), own.loc[p, "beta"], own.loc[p, "var_f"], own.loc[p, "var_e"])
                                     for p in _PERIOD_INDEX], index=_PERIOD_INDEX)
     compare(got, ref["hedges"], "period_hedges", what=f"{what} within each period and the limit VBAR", mistakes=[
         Mistake("the right size with the wrong sign: the hedge sells the factor (negative)", per(m.hedge_sign_flipped)),
@@ -345,3 +350,7 @@ def period_hedges(value, *, ticker, period_table=None) -> None:
        carried=[Carried("question 3", "period_table", differs(own, t), lambda: per_own(sol.hedge_for_risk_share),
                         lambda: [Mistake(_LARGER_ROOT, per_own(_larger_root)),
                                  Mistake("the right size with the wrong sign", per_own(m.hedge_sign_flipped))])])
+
+
+# Every check above takes ``params=P`` (the notebook's per-student parameters).
+_params.parametrize(globals(), "variance-shares")
