@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from nbformat.notebooknode import NotebookNode
 
 from .course import Limits
-from .sandbox import SandboxError, start_box
+from .sandbox import SandboxError, start_box, stop_forking
 from .text import clean_str
 
 #: Rich output kinds kept from the box. HTML, SVG, JavaScript, Markdown and
@@ -183,6 +183,10 @@ def execute(steps: list, limits: Limits, new_uid, sandbox: bool = True, first_bo
         current = None
         try:
             outcome, current = _read(box, result, pending, done, limits, wall, total_cap, replaying)
+        except SandboxError:
+            if not stop_forking(box):
+                raise
+            continue  # a forked box that could not set itself up: again, on its own
         finally:
             oom = box.oom()
             box.close()

@@ -29,6 +29,13 @@ One submission, one box, built fresh and thrown away:
   process with it, the cgroup is emptied (``SIGKILL`` to anything left) and
   removed, and the tmpfs mounts are gone.
 
+Two ways to start a box, the same isolation: :class:`Box` runs bubblewrap
+for one submission (``check``, and ``grade`` without root or cgroups);
+:class:`ForkServer` runs one bubblewrap box per batch that imports the
+libraries once and forks each submission's box, which rebuilds its own
+namespaces, mounts, cgroup, uid and limits before running anything
+(:mod:`autograder.sandbox_forkserver`); :func:`start_box` picks.
+
 When bubblewrap cannot build a box (not Linux, no bubblewrap, user
 namespaces disabled), :func:`probe` says why; ``grade`` refuses unless the
 instructor passes ``--no-sandbox``, which runs the same runner as a plain
@@ -879,3 +886,18 @@ def start_box(job: dict | None, limits: Limits, uid: int | None, sandbox: bool =
                 print(f"autograder: boxes start one by one from now on ({exc})", file=sys.stderr)
         _SERVER = None
     return Box(job, limits, uid=uid, sandbox=sandbox)
+
+
+def stop_forking(box: Box) -> bool:
+    """After ``box`` failed before running anything: if it was forked, stop forking.
+
+    Returns True when it was (the caller then starts the run again; from now
+    on :func:`start_box` starts every box on its own).
+    """
+    global _SERVER
+    if not isinstance(box, ForkedBox):
+        return False
+    why = box.stderr_tail.decode("utf-8", "replace").strip()[-200:] or "no reason given"
+    print(f"autograder: boxes start one by one from now on (a forked box failed: {why})", file=sys.stderr)
+    _SERVER = None
+    return True

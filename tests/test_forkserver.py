@@ -163,3 +163,33 @@ def test_classmate_graded_normally(graded):
     rows = graded["rows"]
     assert float(rows["aa-classmate"]["autograded_score"]) == float(rows["aa-classmate"]["autograded_max"]) > 0
     assert float(rows["zz-attacker"]["autograded_score"]) == 0.0
+
+
+def test_a_box_that_cannot_set_itself_up_falls_back_to_its_own_bubblewrap(released_course, monkeypatch):
+    """A forked box that fails before running anything (here: a tmpfs size the
+    kernel refuses) costs no grade: the run starts again in a box of its own,
+    and the rest of the batch stops forking."""
+    from autograder import sandbox
+    from autograder.course import Course
+    from autograder.grading import grade_notebook
+    from autograder.spec import spec_for
+
+    if not sandbox.fork_server_possible():
+        pytest.skip("boxes are forked only by a root grader with bubblewrap and cgroups")
+    course = Course(released_course)
+    limits = course.limits(timeout=20)
+    spec = spec_for(course, A)
+    good = bs.solved(bs.read_nb(bs.source_path(released_course, A)), bs.read_nb(bs.release_path(released_course, A)))
+    monkeypatch.setattr(sandbox, "_SERVER", None)
+    monkeypatch.setattr(sandbox, "_SERVER_FAILED", False)
+    assert sandbox.serve_boxes(limits)
+    server = sandbox._SERVER
+    try:
+        real = server.request
+        monkeypatch.setattr(server, "request", lambda message, fds, timeout: real(
+            dict(message, tmp_bytes="not a size"), fds, timeout))
+        result, _ = grade_notebook(bs.nb_bytes(good), spec, limits, config=course.config)
+        assert result.status == "ok" and result.score == result.max_score, result.notes
+        assert sandbox._SERVER is None
+    finally:
+        server.close()
