@@ -23,7 +23,9 @@ What the server is and sees
 
 What each child gets (before any student code runs)
     * a new mount namespace with fresh, size-capped tmpfs ``/tmp`` and
-      ``/dev/shm`` and a ``/proc`` of its own pid namespace;
+      ``/dev/shm`` (the read-only paths bound below them, as when the
+      repository is a clone in /tmp, bound again) and a ``/proc`` of its
+      own pid namespace;
     * new pid (the child is its namespace's init: when it exits, the kernel
       kills everything it started), network (no interfaces but a down
       loopback), IPC, UTS and cgroup namespaces;
@@ -55,6 +57,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -70,7 +73,8 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_REC, MS_PRIVATE = 16384, 1 << 18
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 24, 38, 4
 #: CAP_LAST_CAP of any current kernel (drops of unknown ones are ignored).
 LAST_CAP = 63
@@ -85,8 +89,45 @@ def _check(result, what):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+    _check(_libc.mount(source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
                        ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
+
+
+def _mount_points() -> list[str]:
+    points = []
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            fields = line.split()
+            if len(fields) > 4:  # octal escapes (\040 for a space) as the kernel writes them
+                points.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
+    return points
+
+
+def _fresh_tmpfs(target: str, size: int) -> None:
+    """Mount a fresh tmpfs on ``target``, keeping the read-only binds below it.
+
+    The box's read-only paths (the virtual environment, ``factordata``) can
+    live under /tmp on the host (a clone in /tmp/...); bubblewrap mounted
+    them on the server's own /tmp, which the fresh tmpfs hides. They are
+    held by ``O_PATH`` descriptors across the mount and bound again,
+    read-only, at the same places.
+    """
+    points = sorted(p for p in set(_mount_points()) if p.startswith(target + "/"))
+    tops = [p for p in points if not any(p.startswith(q + "/") for q in points if q != p)]
+    held = {p: os.open(p, os.O_PATH) for p in tops}
+    try:
+        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+        for path, fd in held.items():
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(path, mode=0o755, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            _mount("none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    finally:
+        for fd in held.values():
+            os.close(fd)
 
 
 def _drop_privileges(uid: int) -> None:
@@ -129,7 +170,7 @@ def _child(request: dict, fds: list[int], sock: socket.socket) -> None:
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
         size = int(request["tmp_bytes"])
         for target in ("/tmp", "/dev/shm"):
-            _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+            _fresh_tmpfs(target, size)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         socket.sethostname("sandbox")
         for which, value in request.get("rlimits", []):
