@@ -47,3 +47,22 @@ def test_check_without_a_path_says_what_to_do(monkeypatch):
         notebook.check()
     assert "check('my-notebook.ipynb')" in buf.getvalue()
     assert os.environ.get("JPY_SESSION_NAME") is None
+
+
+def test_check_as_a_plain_process_where_there_is_no_sandbox(tmp_path, monkeypatch):
+    """A learner's machine without bubblewrap: the runner is a plain child
+    process (started before the course is read, as the box is), and the
+    answers are still judged outside it."""
+    from autograder import check
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    mine = tmp_path / "hedging.ipynb"
+    mine.write_bytes(SOURCE.read_bytes())
+    result = check.check(mine, sandbox=False)
+    assert result.status == "ok" and result.score == result.max_score == 13
+    blank = nbformat.read(str(SOURCE), as_version=4)
+    for cell in blank.cells:  # the answers removed: every question fails
+        if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source and "TICKER" not in cell.source:
+            cell.source = "pass"
+    nbformat.write(blank, str(mine))
+    assert check.check(mine, sandbox=False).score == 0
