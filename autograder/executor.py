@@ -47,8 +47,6 @@ from .text import clean_str
 SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
 #: Seconds a cell gets after its timeout to stop when interrupted.
 GRACE_S = 10.0
-#: Imported by the runner before the first cell (outside its timeout): the
-#: libraries every notebook of the course imports.
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:

@@ -200,6 +200,7 @@ def invalid_result(spec, reason, sha="", key="", student=None) -> Result:
 
 
 def warm_judge() -> None:
+    """Import what the judge needs (the reference module: seconds), ahead of the first question."""
     try:
         import autograder.checks  # noqa: F401
         import solutions  # noqa: F401  (statsmodels: most of the time)
