@@ -87,7 +87,7 @@ def serial_page_costs() -> dict[str, tuple[float, float]]:
     not depend much on what else the machine is doing, unlike wall time.
     """
     sys.path.insert(0, str(ROOT / "book" / "_scripts"))
-    from execute_pages import execution_settings, read_notebook, toc_pages
+    from execute_pages import SHUTDOWN, execution_settings, read_notebook, toc_pages
     from jupyter_cache.executors.utils import single_nb_execution
     from pathlib import PurePosixPath
 
@@ -101,7 +101,8 @@ def serial_page_costs() -> dict[str, tuple[float, float]]:
             continue
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        result = single_nb_execution(read[0], cwd=str(path.parent), timeout=timeout, allow_errors=False)
+        result = single_nb_execution(read[0], cwd=str(path.parent), timeout=timeout, allow_errors=False,
+                                     **SHUTDOWN)  # as make book runs it
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if result.err is not None:

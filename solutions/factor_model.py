@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS  # not statsmodels.api, which imports far more
 
 from . import _validation as _v
 
@@ -306,6 +305,12 @@ def fit_factor_model(r_e, f, *, cov_type: str = "nonrobust", cov_kwds: dict | No
     if len(names) > 1 and np.linalg.matrix_rank(exog.to_numpy()) < exog.shape[1]:
         raise ValueError(f"f's columns {names} are collinear (with each other or the constant): "
                          "the betas are not identified")
+    # Imported here, not at the top: statsmodels (with the parts of scipy it loads)
+    # takes about two seconds to import, and only the regressions need it. Code
+    # that uses the rest of the module (chapter 5's covariance algebra, say)
+    # then does not pay for it. statsmodels.api would import far more again.
+    from statsmodels.regression.linear_model import OLS
+
     model = OLS(y.rename(asset_name or "r_e"), exog)
     # A constant r_e (zero total variance) is legal but leaves R^2 undefined: NaN, not a warning.
     with np.errstate(divide="ignore", invalid="ignore"):
