@@ -9,6 +9,8 @@ import doctest
 import importlib
 import math
 import pkgutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -78,6 +80,19 @@ def test_contract_names_are_exported():
     assert set(CONTRACT) <= set(solutions.__all__)
     for name in solutions.__all__:
         assert getattr(solutions, name) is not None
+
+
+def test_statsmodels_is_imported_by_the_first_fit_not_by_the_import():
+    """Chapter 5 builds in seconds because it never pays for statsmodels' import."""
+    code = ("import sys, numpy as np, solutions\n"
+            "before = 'statsmodels' in sys.modules\n"
+            "solutions.implied_covariance(np.array([1.0, 0.5]), 0.04, np.array([0.01, 0.02]))\n"
+            "solutions.ledoit_wolf_covariance(np.random.default_rng(0).normal(size=(30, 3)))\n"
+            "middle = 'statsmodels' in sys.modules\n"
+            "solutions.fit_factor_model([0.01, 0.02, -0.01, 0.03], [0.02, 0.01, -0.02, 0.02])\n"
+            "print(before, middle, 'statsmodels' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "True"]
 
 
 def _modules():
