@@ -46,6 +46,7 @@ grades their own work.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -726,19 +727,15 @@ class ForkServer:
                                        + self.stderr_tail.decode("utf-8", "replace").strip()[-300:])
                 self._ready.set()
 
+    @contextlib.contextmanager
     def _locked(self):
-        import contextlib
-
-        @contextlib.contextmanager
-        def held():
-            if not self._lock.acquire(timeout=self._startup_timeout):
-                raise SandboxError("the box server is busy (no reply for a long time)")
-            try:
-                yield
-            finally:
-                self._lock.release()
-
-        return held()
+        """Hold the lock shared by the batch's processes (one request and its reply at a time)."""
+        if not self._lock.acquire(timeout=self._startup_timeout):
+            raise SandboxError("the box server is busy (no reply for a long time)")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def alive(self) -> bool:
         """Whether the server process is still there (from any process of the batch)."""

@@ -16,13 +16,12 @@ from . import alpha_beta as _ab
 from ._core import (COEF, DOLLARS, SMALL, Carried, Mistake, as_number, as_series, compare, differs,
                     number_or_none, percent, require_computed)
 
-#: Dollars held long in the stock (the default; with per-student variants
-#: each student has their own, ``P["notional"]``).
-NOTIONAL = 1_000_000
-
-
 def _notional() -> float:
-    """The long position of the check in progress: the student's own (``P["notional"]``)."""
+    """Dollars held long in the stock in the check in progress: ``P["notional"]``.
+
+    The student's own with per-student variants; else the default of
+    ``factordata.variants.DEFAULTS`` ($1,000,000), the number the text uses.
+    """
     return _params.value("notional")
 
 

@@ -17,9 +17,6 @@ from . import _data, _params
 from ._core import (DOLLARS, RATIO, SMALL, Carried, Mistake, as_number, as_series, compare, differs,
                     number_or_none, percent, solutions_module)
 
-#: Dollar standard deviation allowed over the horizon (the default; with
-#: per-student variants each student has their own, ``P["budget"]``).
-BUDGET = 100_000
 #: Horizons in trading days: a day, a month (21 days), a year (252 days).
 HORIZONS = (1, 21, 252)
 _HORIZON_INDEX = pd.Index(HORIZONS)
@@ -28,7 +25,11 @@ _BUDGET_TEXT = " and BUDGET"
 
 
 def _budget() -> float:
-    """The budget of the check in progress: the student's own (``P["budget"]``)."""
+    """Dollar standard deviation allowed over the horizon in the check in progress: ``P["budget"]``
+
+    (the student's own with per-student variants; else the default of
+    ``factordata.variants.DEFAULTS``, $100,000, the number the text uses).
+    """
     return _params.value("budget")
 
 

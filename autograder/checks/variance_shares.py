@@ -16,9 +16,6 @@ from . import _data, _params
 from ._core import (COEF, SMALL, Carried, Mistake, as_frame, as_number, as_series, compare, differs,
                     number_or_none, percent, require_computed, solutions_module)
 
-#: Limit on the factor risk share (the default; with per-student variants
-#: each student has their own, ``P["vbar"]``).
-VBAR = 0.1
 #: The two periods compared: label -> (first year, last year), both included.
 PERIODS = {"2005-2006": ("2005", "2006"), "2008-2009": ("2008", "2009")}
 PERIOD_COLUMNS = ("beta", "var_f", "var_e", "factor_share")
@@ -27,7 +24,11 @@ _PERIOD_DESC = "the period labels '2005-2006' and '2008-2009'"
 
 
 def _vbar() -> float:
-    """The limit of the check in progress: the student's own (``P["vbar"]``)."""
+    """Limit on the factor risk share in the check in progress: ``P["vbar"]``
+
+    (the student's own with per-student variants; else the default of
+    ``factordata.variants.DEFAULTS``, 0.1, the number the text uses).
+    """
     return _params.value("vbar")
 
 
